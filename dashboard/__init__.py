@@ -1,0 +1,1 @@
+"""Sparsity Lab's Streamlit UI: pages (orchestration), components (widgets, figure builders), jobs."""

@@ -1,0 +1,53 @@
+"""Base class for experiment configs: frozen dataclasses that validate on construction.
+
+A config's fields are both the UI's form and the run's record (stored as JSON), so every field
+must be JSON-serialisable (numbers, strings, booleans, lists/tuples of those, None).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, TypeVar
+
+from engine.errors import ConfigError
+
+C = TypeVar("C", bound="Config")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Subclass as ``@dataclass(frozen=True) class XConfig(Config)`` and override ``validate``."""
+
+    def __post_init__(self) -> None:
+        # JSON gives lists; keep tuples so configs stay hashable and comparable.
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, list):
+                object.__setattr__(self, f.name, tuple(v))
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` with a user-readable message when a setting is invalid."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls: type[C], data: dict[str, Any]) -> C:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ConfigError(f"Unknown setting(s) for {cls.__name__}: {', '.join(unknown)}")
+        try:
+            return cls(**data)
+        except TypeError as err:  # missing required field, wrong arity
+            raise ConfigError(f"Invalid settings for {cls.__name__}: {err}") from None
+
+
+def require(cond: bool, message: str) -> None:
+    """Raise ConfigError(message) unless cond holds: the one-line validator used by configs."""
+    if not cond:
+        raise ConfigError(message)

@@ -1,0 +1,1 @@
+"""Runs: the reporter protocol, the SQLite run store, and the job runner."""
