@@ -1,0 +1,1 @@
+"""Reusable widgets (``show(key) -> value``) and pure figure builders."""

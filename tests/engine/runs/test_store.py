@@ -1,0 +1,138 @@
+import json
+import multiprocessing as mp
+import sqlite3
+import threading
+
+import numpy as np
+import pytest
+
+from engine.errors import StoreError
+from engine.runs.reporter import StoreReporter
+from engine.runs.store import SCHEMA_VERSION, RunStore
+
+
+def test_run_round_trip_keeps_config_metrics_snapshots_and_files(tmp_db):
+    store = RunStore(tmp_db)
+    rid = store.create_run("toy", {"steps": 3, "widths": [4, 2]}, seed=7, name="first")
+    store.add_metrics(rid, [(0, "loss", 1.0), (1, "loss", 0.5), (1, "acc", 0.9)])
+    mask = np.random.default_rng(0).random((16, 8)) > 0.5
+    store.add_snapshot(rid, "mask/layer0", mask, 1)
+    store.put_artifact(rid, "model.bin", b"\x00\x01", "application/octet-stream")
+    store.finish(rid, "finished", result={"acc": 0.9})
+
+    again = RunStore(tmp_db)  # a second connection sees the same
+    run = again.get_run(rid)
+    assert (run.kind, run.seed, run.status, run.name) == ("toy", 7, "finished", "first")
+    assert run.config == {"steps": 3, "widths": [4, 2]} and run.result == {"acc": 0.9}
+    df = again.metrics(rid, ["loss"])
+    assert df["value"].tolist() == [1.0, 0.5]
+    step, back = again.latest_snapshot(rid, "mask/layer0")
+    assert step == 1 and back.dtype == mask.dtype and np.array_equal(back, mask)
+    assert again.artifact(rid, "model.bin") == (b"\x00\x01", "application/octet-stream")
+
+
+def test_finish_keeps_the_first_ending(tmp_db):
+    store = RunStore(tmp_db)
+    rid = store.create_run("toy", {})
+    store.finish(rid, "cancelled", error="user")
+    store.finish(rid, "failed", error="late crash report")
+    assert store.get_run(rid).status == "cancelled"
+
+
+def test_export_csv_and_json(tmp_db):
+    store = RunStore(tmp_db)
+    rid = store.create_run("toy", {"a": 1})
+    store.add_metrics(rid, [(0, "loss", 2.0), (1, "loss", 1.0)])
+    csv = store.export_metrics_csv(rid).splitlines()
+    assert csv[0] == "step,name,value" and csv[2] == "1,loss,1.0"
+    doc = json.loads(store.export_json(rid))
+    assert doc["metrics"]["loss"]["value"] == [2.0, 1.0] and doc["config"] == {"a": 1}
+
+
+def test_delete_removes_everything(tmp_db):
+    store = RunStore(tmp_db)
+    rid = store.create_run("toy", {})
+    store.add_metrics(rid, [(0, "loss", 1.0)])
+    store.delete_run(rid)
+    assert store.list_runs() == [] and store.metrics(rid).empty
+    with pytest.raises(StoreError, match="does not exist"):
+        store.get_run(rid)
+
+
+def test_schema_is_versioned_and_wal(tmp_db):
+    RunStore(tmp_db)
+    con = sqlite3.connect(tmp_db)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert int(con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]) == SCHEMA_VERSION
+
+
+def test_newer_schema_is_refused_clearly(tmp_db):
+    RunStore(tmp_db)
+    con = sqlite3.connect(tmp_db)
+    con.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    con.commit()
+    with pytest.raises(StoreError, match="newer Sparsity Lab"):
+        RunStore(tmp_db)
+
+
+def test_not_a_database_gives_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a readable"):
+        RunStore(bad)
+
+
+def test_locked_store_gives_a_clear_error_and_loses_no_finished_run(tmp_db):
+    store = RunStore(tmp_db, timeout=0.2)
+    done = store.create_run("toy", {})
+    store.finish(done, "finished", result={"x": 1})
+    blocker = sqlite3.connect(tmp_db, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreError, match="locked"):
+            store.create_run("toy", {})
+    finally:
+        blocker.execute("ROLLBACK")
+    assert RunStore(tmp_db).get_run(done).result == {"x": 1}
+
+
+def _writer(path, rid, n):
+    store = RunStore(path)
+    rep = StoreReporter(store, rid, flush_interval=0.0)
+    for i in range(n):
+        rep.metric("loss", float(i), i)
+        rep.snapshot("mask", np.eye(8) * i, i, force=True)
+    rep.close()
+
+
+def test_two_readers_while_a_run_writes(tmp_db):
+    store = RunStore(tmp_db)
+    rid = store.create_run("toy", {})
+    n = 300
+    proc = mp.get_context("spawn").Process(target=_writer, args=(str(tmp_db), rid, n))
+    proc.start()
+    seen: list[list[int]] = [[], []]
+    errors: list[Exception] = []
+
+    def read(k):
+        reader = RunStore(tmp_db)
+        try:
+            while proc.is_alive() or len(seen[k]) == 0 or seen[k][-1] < n:
+                df = reader.metrics(rid)
+                seen[k].append(len(df))
+                # a reader never sees a half-written batch: values are 0..len-1 in order
+                assert df["value"].tolist() == [float(i) for i in range(len(df))]
+                if len(df) == n:
+                    break
+        except Exception as err:  # noqa: BLE001
+            errors.append(err)
+
+    threads = [threading.Thread(target=read, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    proc.join(60)
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert all(s[-1] == n for s in seen)
+    assert all(s == sorted(s) for s in seen)  # monotone: readers saw progress, never a rollback
