@@ -1,0 +1,29 @@
+"""The app opens in a real browser and its navigation works."""
+import time
+
+
+def wait_idle(page, timeout=30.0):
+    """Wait until Streamlit has finished running the script (no 'Running...' status widget)."""
+    deadline = time.monotonic() + timeout
+    page.wait_for_selector("[data-testid='stApp']")
+    while time.monotonic() < deadline:
+        if page.locator("[data-testid='stStatusWidget']").count() == 0:
+            return
+        time.sleep(0.2)
+
+
+def test_learn_page_opens_and_shows_its_three_patterns(page, app_url, shot):
+    page.goto(app_url + "/learn")
+    page.get_by_text("Three ways to make the same matrix sparse").wait_for()
+    wait_idle(page)
+    page.locator(".js-plotly-plot").nth(2).wait_for()
+    assert page.locator(".js-plotly-plot").count() >= 3
+    shot(page, "learn")
+
+
+def test_runs_page_is_reachable_from_the_sidebar(page, app_url, shot):
+    page.goto(app_url)
+    page.get_by_role("link", name="All runs").click()
+    page.get_by_role("heading", name="Runs").wait_for()
+    wait_idle(page)
+    shot(page, "runs-empty")
