@@ -136,3 +136,20 @@ def test_two_readers_while_a_run_writes(tmp_db):
     assert not errors, errors
     assert all(s[-1] == n for s in seen)
     assert all(s == sorted(s) for s in seen)  # monotone: readers saw progress, never a rollback
+
+
+def test_full_disk_gives_a_clear_error_and_loses_no_finished_run(tmp_db):
+    store = RunStore(tmp_db)
+    done = store.create_run("toy", {})
+    store.add_metrics(done, [(0, "loss", 1.0)])
+    store.finish(done, "finished", result={"x": 1})
+    con = store._con()
+    pages = con.execute("PRAGMA page_count").fetchone()[0]
+    con.execute(f"PRAGMA max_page_count = {pages + 2}")  # the 'disk' is now nearly full
+    rid = store.create_run("toy", {})
+    noise = np.random.default_rng(0).random((300, 300))  # incompressible, far more than 2 pages
+    with pytest.raises(StoreError, match="full"):
+        store.add_snapshot(rid, "big", noise, 0)
+    fresh = RunStore(tmp_db)
+    assert fresh.get_run(done).result == {"x": 1} and fresh.metrics(done)["value"].tolist() == [1.0]
+    assert fresh.snapshot_names(rid) == []  # the failed write left nothing half-written
