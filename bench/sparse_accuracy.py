@@ -1,0 +1,72 @@
+"""Accuracy at 98 % sparsity, MLP 64-256-256-10 on digits, several seeds, against the issue's bars.
+
+    .venv/bin/python bench/sparse_accuracy.py                     # all methods, seeds 0,1,2
+    .venv/bin/python bench/sparse_accuracy.py --methods rigl,set --seeds 0,1 --epochs 30
+
+The bars were measured by the issue's author with a quick independent implementation. Every run
+uses the app's default settings (SparseConfig) unless flags override them; nothing is tuned per
+method except what the flags say.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from engine.runs.reporter import NullReporter  # noqa: E402
+from engine.sparse.config import SparseConfig  # noqa: E402
+from engine.sparse.experiments import run_sparse  # noqa: E402
+
+BARS = {"dense": 97.9, "imp": 97.3, "rigl": 94.9, "set": 94.1, "gmp": 93.9, "snip": 92.8,
+        "random-erk": 90.9, "random-uniform": 62.4}
+DEFAULT = "dense,imp,rigl,set,gmp,snip,random-erk,random-uniform,magnitude,grasp,synflow,soup,nm-srste,nm-bdwp,nm-decay,structured"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--methods", default=DEFAULT)
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--sparsity", type=float, default=0.98)
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--json", default=None, help="write the per-run results here")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    over = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr)) if v is not None}
+    rows, runs = [], []
+    for method in args.methods.split(","):
+        accs, secs, sparsity = [], [], 0.0
+        for seed in seeds:
+            cfg = SparseConfig(method=method, sparsity=0.0 if method == "dense" else args.sparsity, seed=seed, **over)
+            t = time.perf_counter()
+            r = run_sparse(cfg, NullReporter())
+            secs.append(time.perf_counter() - t)
+            accs.append(100 * r["test_accuracy"])
+            sparsity = r["sparsity"]
+            runs.append({"method": method, "seed": seed, "test_accuracy": r["test_accuracy"], "sparsity": r["sparsity"]})
+        mean = statistics.mean(accs)
+        sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
+        bar = BARS.get(method)
+        rows.append((method, sparsity, mean, sd, bar, statistics.mean(secs)))
+        print(f"{method:15s} sparsity {sparsity:.4f}  test acc {mean:6.2f} ± {sd:4.2f} %  "
+              f"bar {'' if bar is None else f'{bar:.1f}':>5s}  ({statistics.mean(secs):.1f} s/run)", flush=True)
+    print(f"\nMLP 64-256-256-10, digits, seeds {seeds}, requested sparsity {args.sparsity} "
+          f"(N:M: 1 - N/M; structured: fraction of hidden units); settings {over or 'defaults'}")
+    print(f"| method | sparsity | test accuracy % (mean ± sd) | bar % | Δ | s/run |\n|---|---|---|---|---|---|")
+    for method, sp, mean, sd, bar, s in rows:
+        delta = "" if bar is None else f"{mean - bar:+.1f}"
+        print(f"| {method} | {sp:.4f} | {mean:.2f} ± {sd:.2f} | {'' if bar is None else bar} | {delta} | {s:.1f} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(runs, indent=1))
+
+
+if __name__ == "__main__":
+    main()

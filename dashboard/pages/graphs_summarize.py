@@ -1,0 +1,60 @@
+"""Graphs → Summarize: shrink a graph to a bit budget with SSumM and watch it happen."""
+import streamlit as st
+
+from dashboard import jobs
+from dashboard.components.common import explain, guard
+from dashboard.components.graphs_picker import pick_graph
+from dashboard.components.graphs_view import draw_run
+from dashboard.components.live import live
+from engine.graphs.experiments import SSumMConfig, SSumMSweepConfig
+
+st.title("Summarize a graph (SSumM)")
+explain("graphs_intro")
+
+choice = None
+with guard("Cannot use this graph"):
+    choice = pick_graph("gs")
+if choice is None:
+    st.stop()
+
+c1, c2, c3, c4 = st.columns([3, 2, 1, 1])
+ratio = c1.slider("Size budget (fraction of the input's bits)", 0.01, 0.99, 0.3, 0.01, key="gs-ratio")
+error = c2.radio("Error to minimise", ["l1", "l2"], format_func=str.upper, horizontal=True, key="gs-error")
+iterations = int(c3.number_input("Iterations", 1, 100, 20, key="gs-iter"))
+seed = int(c4.number_input("Seed", 0, 2**31 - 1, 0, key="gs-seed"))
+
+st.markdown(f"**{choice.title}** — {choice.nodes:,} nodes, {choice.edges:,} edges "
+            f"(average degree {2 * choice.edges / max(choice.nodes, 1):.2f}). Input size "
+            f"2·|E|·log2|V| = **{choice.input_bits:,.0f} bits**; budget k = {ratio:.2f} × that = "
+            f"**{ratio * choice.input_bits:,.0f} bits**.")
+for note in choice.notes:
+    st.info(note, icon=":material/build:")
+explain("graphs_bits", expanded=False, title="Bits, budget and why sparse graphs collapse")
+
+go_one, go_sweep = st.columns(2)
+with guard("Cannot start the run"):
+    if go_one.button("Summarize", type="primary", icon=":material/play_arrow:", key="gs-start"):
+        config = SSumMConfig(source=choice.source, ratio=ratio, error=error, iterations=iterations, seed=seed)
+        st.session_state["gs-run"] = jobs.start("ssumm", config, group="graphs-summarize",
+                                                name=f"{choice.title} · {ratio:.2f} · {error.upper()}")
+    if go_sweep.button("Sweep ratios 0.1 … 0.9 (error vs size)", icon=":material/show_chart:", key="gs-sweep"):
+        config = SSumMSweepConfig(source=choice.source, error=error, iterations=iterations, seed=seed)
+        st.session_state["gs-sweep-run"] = jobs.start("ssumm-sweep", config, group="graphs-summarize",
+                                                      name=f"{choice.title} · sweep · {error.upper()}")
+
+with guard("showing the run"):
+    store = jobs.store()
+    for state_key, kind in (("gs-run", "ssumm"), ("gs-sweep-run", "ssumm-sweep")):
+        known = {r.id for r in store.list_runs(kind)}
+        if st.session_state.get(state_key) not in known:  # new session or run deleted: latest of this page
+            latest = store.list_runs(kind, group="graphs-summarize")
+            st.session_state.pop(state_key, None)
+            if latest:
+                st.session_state[state_key] = latest[0].id
+    if "gs-run" in st.session_state:
+        st.subheader("Summary")
+        live(st.session_state["gs-run"], draw_run, key="gs-live")
+    if "gs-sweep-run" in st.session_state:
+        st.subheader("Error vs size")
+        explain("graphs_sweep", expanded=False, title="How to read the curve")
+        live(st.session_state["gs-sweep-run"], draw_run, key="gs-sweep-live")

@@ -1,0 +1,324 @@
+"""Graph experiments: summarize a graph with SSumM, and sweep the size budget.
+
+SSumM (Lee, Jo, Ko, Lim, Shin: "SSumM: Sparse Summarization of Massive Graphs", KDD 2020) groups
+nodes into supernodes and keeps a sparse set of weighted superedges so that the summary fits a
+budget of ``ratio · Size(G)`` bits while the reconstruction error (RE1 or RE2) stays small.
+
+- kind ``ssumm``: one summary; reports per iteration ``size_bits``, ``target_bits``, ``re1``,
+  ``re2``, ``supernodes``, ``superedges``, ``threshold`` and ``seconds``; final snapshots
+  (``supernode_of``, ``superedges`` rows (A, B, weight, density), ``block_density`` when small,
+  ``adjacency_original`` / ``adjacency_reconstructed`` ordered by supernode and block-averaged,
+  ``edges`` and ``groups`` of small graphs for drawing) and the files ``summary.txt`` (the authors'
+  format), ``summary.graphml`` and ``summary.json``.
+- kind ``ssumm-sweep``: one summary per ratio (the error-vs-size curve), one metric row per ratio.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+import numpy as np
+import scipy.sparse as sp
+
+from engine.config import Config, require
+from engine.graphs.generators import check_source, describe_source, load_source
+from engine.graphs.io import LoadedGraph
+
+# Graphs above these sizes are never drawn node by node (the page shows the summary instead).
+DRAW_MAX_NODES = 2_000
+DRAW_MAX_EDGES = 20_000
+BLOCK_MATRIX_MAX = 1_000  # supernodes up to which the dense block-density matrix is stored
+IMAGE_SIDE = 256  # adjacency images are block-averaged to at most this many rows/columns
+PER_ITERATION_METRICS = ("size_bits", "target_bits", "re1", "re2", "supernodes", "superedges",
+                         "threshold", "merges", "seconds")
+
+
+def _check_common(ratio, error, iterations, seed) -> None:
+    require(isinstance(ratio, (int, float)) and not isinstance(ratio, bool) and math.isfinite(ratio)
+            and 0 < ratio < 1,
+            f"The size ratio must be strictly between 0 and 1 (a fraction of the input's bits), got {ratio!r}.")
+    require(error in ("l1", "l2"), f"error must be 'l1' or 'l2', got {error!r}.")
+    require(isinstance(iterations, int) and 1 <= iterations <= 1000,
+            f"iterations must be a whole number from 1 to 1000, got {iterations!r}.")
+    require(seed is None or (isinstance(seed, int) and seed >= 0),
+            f"seed must be a non-negative whole number, got {seed!r}.")
+
+
+@dataclass(frozen=True)
+class SSumMConfig(Config):
+    source: str = "builtin:karate"  # see engine.graphs.generators: builtin:/generator:/benchmark:/path:
+    ratio: float = 0.3  # budget k = ratio · Size(G) bits, Size(G) = 2|E| log2|V|
+    error: str = "l1"  # which reconstruction error the merges and sparsification minimise
+    iterations: int = 20  # T in the paper (Algorithm 1); the authors use 20
+    seed: int = 0
+
+    def validate(self) -> None:
+        require(isinstance(self.source, str) and self.source != "", "Pick a graph to summarize.")
+        check_source(self.source)
+        _check_common(self.ratio, self.error, self.iterations, self.seed)
+
+
+@dataclass(frozen=True)
+class SSumMSweepConfig(Config):
+    source: str = "builtin:karate"
+    ratios: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+    error: str = "l1"
+    iterations: int = 20
+    seed: int = 0
+
+    def validate(self) -> None:
+        require(isinstance(self.source, str) and self.source != "", "Pick a graph to summarize.")
+        check_source(self.source)
+        require(len(self.ratios) >= 1, "Give at least one size ratio to sweep.")
+        require(len(self.ratios) <= 50, "Sweep at most 50 ratios at once.")
+        for r in self.ratios:
+            _check_common(r, self.error, self.iterations, self.seed)
+
+
+def _summarize(g: LoadedGraph, ratio: float, error: str, iterations: int, seed: int, reporter,
+               on_iteration=None):
+    from engine.graphs.ssumm import ssumm_edges
+
+    return ssumm_edges(g.edges, g.n_nodes, ratio=ratio, error=error, iterations=iterations, seed=seed,
+                       callback=on_iteration, should_stop=reporter.should_stop, node_ids=g.node_ids)
+
+
+def _load(source: str, reporter) -> LoadedGraph:
+    reporter.log(f"Loading {describe_source(source)} …")
+    g = load_source(source)
+    reporter.log(f"{g.n_nodes} nodes, {g.n_edges} edges (average degree {g.average_degree:.2f}).")
+    for note in g.notes:
+        reporter.log(note)
+    return g
+
+
+def budget_notes(summary) -> list[str]:
+    """Plain sentences when the budget shaped the summary drastically (what the user should know).
+
+    SSumM always ends within the budget: its last step drops superedges, and supernodes left
+    without any superedge are gathered into one, until the size fits (§3.4). With a budget that the
+    membership term |V|·log2|S| alone nearly fills, that leaves few supernodes and few superedges.
+    """
+    size, target = float(summary.size_bits), float(summary.target_bits)
+    n, s, p = int(summary.n_nodes), int(summary.n_supernodes), int(summary.n_superedges)
+    if size > target + 1e-6:
+        return [f"The summary takes {size:,.0f} bits, above the budget of {target:,.0f} bits: "
+                "SSumM returned its best effort."]
+    if p == 0 and summary.n_edges > 0:
+        return [f"The budget of {target:,.0f} bits is too small for any superedge: the summary keeps "
+                "none, so every node pair is reconstructed as 'no edge'. Try a larger ratio."]
+    membership = n * math.log2(s) if s > 1 else 0.0
+    if target > 0 and membership >= 2 / 3 * target:
+        return [f"Most of the budget ({membership:,.0f} of {target:,.0f} bits) only says which "
+                f"supernode each of the {n:,} nodes is in (|V|·log2|S|), leaving little for superedges: "
+                f"the graph collapsed to {s:,} supernodes. Typical of sparse graphs at small ratios."]
+    return []
+
+
+def supernode_order(supernode_of: np.ndarray) -> np.ndarray:
+    """Node order that lists each supernode's members together (stable: by supernode, then id)."""
+    return np.argsort(np.asarray(supernode_of), kind="stable")
+
+
+def adjacency_images(edges: np.ndarray, supernode_of: np.ndarray, superedges: np.ndarray,
+                     density: np.ndarray, max_side: int = IMAGE_SIDE) -> tuple[np.ndarray, np.ndarray]:
+    """Original A and reconstruction Â, nodes ordered by supernode, block-averaged to ≤ max_side.
+
+    Each cell is the mean of A (resp. Â) over its node pairs i ≠ j, so both images share a scale
+    and a dense block in A shows as a flat block of the same mean in Â. O(|E| + |V| + |P|).
+
+    >>> o, r = adjacency_images(np.array([[0, 1]]), np.array([0, 0]), np.array([[0, 0]]), np.array([1.0]))
+    >>> o.tolist(), r.tolist()
+    ([[0.0, 1.0], [1.0, 0.0]], [[0.0, 1.0], [1.0, 0.0]])
+    """
+    sn = np.asarray(supernode_of, dtype=np.int64)
+    n = sn.size
+    order = supernode_order(sn)
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n)
+    c = min(n, max_side)
+    cell = pos * c // n  # image row/column of each node
+    count = np.bincount(cell, minlength=c).astype(float)
+    pairs = np.outer(count, count) - np.diag(count)  # ordered pairs i != j in each cell
+    e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    rows, cols = np.concatenate([cell[e[:, 0]], cell[e[:, 1]]]), np.concatenate([cell[e[:, 1]], cell[e[:, 0]]])
+    original = np.bincount(rows * c + cols, minlength=c * c).reshape(c, c).astype(float)
+    S = int(sn.max()) + 1 if n else 0
+    M = sp.csr_matrix((np.ones(n), (sn, cell)), shape=(S, c))  # members of supernode s in cell k
+    P = np.asarray(superedges, dtype=np.int64).reshape(-1, 2)
+    d = np.asarray(density, dtype=float)
+    off = P[:, 0] != P[:, 1]
+    D = sp.csr_matrix((np.concatenate([d, d[off]]),
+                       (np.concatenate([P[:, 0], P[off, 1]]), np.concatenate([P[:, 1], P[off, 0]]))),
+                      shape=(S, S))
+    recon = np.asarray((M.T @ D @ M).todense(), dtype=float)
+    self_density = np.asarray(D.diagonal()).ravel()  # Â(i,i) is not a pair: remove it from diagonal cells
+    recon[np.diag_indices(c)] -= np.bincount(cell, weights=self_density[sn], minlength=c)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.where(pairs > 0, original / pairs, 0.0).astype(np.float32),
+                np.where(pairs > 0, recon / pairs, 0.0).clip(0, 1).astype(np.float32))
+
+
+def summary_json(summary, g: LoadedGraph, density: np.ndarray) -> dict:
+    """The summary as plain JSON: supernodes with their members (original ids), weighted superedges."""
+    sn = np.asarray(summary.supernode_of)
+    order = supernode_order(sn)
+    bounds = np.searchsorted(sn[order], np.arange(int(summary.n_supernodes) + 1))
+    ids = g.node_ids.tolist()
+    members = [[ids[i] for i in order[bounds[s]:bounds[s + 1]]] for s in range(int(summary.n_supernodes))]
+    P = np.asarray(summary.superedges).reshape(-1, 2).tolist()
+    return {
+        "graph": g.name, "nodes": int(summary.n_nodes), "edges": int(summary.n_edges),
+        "ratio": float(summary.ratio), "error": str(summary.error),
+        "size_bits": float(summary.size_bits), "input_bits": float(summary.input_bits),
+        "target_bits": float(summary.target_bits), "re1": float(summary.re1), "re2": float(summary.re2),
+        "supernodes": [{"id": s, "members": m} for s, m in enumerate(members)],
+        "superedges": [{"source": a, "target": b, "weight": float(w), "density": float(dd)}
+                       for (a, b), w, dd in zip(P, np.asarray(summary.weights).tolist(), density.tolist())],
+    }
+
+
+def summary_graphml(data: dict) -> bytes:
+    """GraphML of the summary graph: supernodes (size, members), superedges (weight, density).
+
+    Written directly (networkx's writer takes ~2 s per 20k superedges); ``networkx.read_graphml``
+    reads it back.
+    """
+    out = ["<?xml version='1.0' encoding='utf-8'?>",
+           '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+           'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+           'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+           'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">',
+           '<key id="size" for="node" attr.name="size" attr.type="long"/>',
+           '<key id="members" for="node" attr.name="members" attr.type="string"/>',
+           '<key id="weight" for="edge" attr.name="weight" attr.type="long"/>',
+           '<key id="density" for="edge" attr.name="density" attr.type="double"/>',
+           f'<graph id="{escape(str(data["graph"]), {chr(34): "&quot;"})}" edgedefault="undirected">']
+    out.extend(f'<node id="{s["id"]}"><data key="size">{len(s["members"])}</data>'
+               f'<data key="members">{escape(" ".join(map(str, s["members"])))}</data></node>'
+               for s in data["supernodes"])
+    out.extend(f'<edge source="{e["source"]}" target="{e["target"]}"><data key="weight">{int(e["weight"])}</data>'
+               f'<data key="density">{e["density"]!r}</data></edge>' for e in data["superedges"])
+    out.append("</graph></graphml>\n")
+    return "\n".join(out).encode("utf-8")
+
+
+def _final_snapshots(reporter, g: LoadedGraph, summary, density: np.ndarray, step: int) -> None:
+    sn = np.asarray(summary.supernode_of, dtype=np.int64)
+    P = np.asarray(summary.superedges, dtype=np.int64).reshape(-1, 2)
+    reporter.snapshot("supernode_of", sn, step, force=True)
+    reporter.snapshot("superedges", np.column_stack([P, np.asarray(summary.weights, dtype=float), density]),
+                      step, force=True)
+    S = int(summary.n_supernodes)
+    if S <= BLOCK_MATRIX_MAX:
+        B = np.zeros((S, S), dtype=np.float32)
+        B[P[:, 0], P[:, 1]] = density
+        B[P[:, 1], P[:, 0]] = density
+        reporter.snapshot("block_density", B, step, force=True)
+    original, recon = adjacency_images(g.edges, sn, P, density)
+    reporter.snapshot("adjacency_original", original, step, force=True)
+    reporter.snapshot("adjacency_reconstructed", recon, step, force=True)
+    if g.n_nodes <= DRAW_MAX_NODES and g.n_edges <= DRAW_MAX_EDGES:
+        reporter.snapshot("edges", g.edges.astype(np.int32), step, force=True)
+        if g.groups is not None:
+            import pandas as pd
+
+            reporter.snapshot("groups", pd.factorize(g.groups)[0].astype(np.int32), step, force=True)
+
+
+def run_ssumm(config: SSumMConfig, reporter) -> dict:
+    """Summarize one graph (SSumM, Algorithm 1 of the paper) and report it live."""
+    g = _load(config.source, reporter)
+    reporter.progress(0, config.iterations)
+    last_step = [0]
+
+    def on_iteration(info: dict) -> None:
+        step = int(info["iteration"])
+        last_step[0] = step
+        for name in PER_ITERATION_METRICS:
+            if name in info and info[name] is not None:
+                reporter.metric(name, float(info[name]), step)
+        reporter.progress(min(step, config.iterations), config.iterations)
+
+    t0 = time.perf_counter()
+    summary = _summarize(g, config.ratio, config.error, config.iterations, config.seed, reporter, on_iteration)
+    seconds = time.perf_counter() - t0
+    stopped = bool(getattr(reporter, "stop_requested", False))
+    density = np.asarray(summary.densities, dtype=float)
+    step = last_step[0] + 1  # one more point: the final summary, after the last sparsification
+    final = {"size_bits": summary.size_bits, "target_bits": summary.target_bits, "re1": summary.re1,
+             "re2": summary.re2, "supernodes": summary.n_supernodes, "superedges": summary.n_superedges}
+    for name, value in final.items():
+        reporter.metric(name, float(value), step)
+    notes = list(g.notes) + budget_notes(summary)
+    if stopped:
+        notes.append(f"Cancelled after iteration {last_step[0]}: the summary was finished from there "
+                     "(it fits the budget, with fewer merges than a full run).")
+    for note in notes[len(g.notes):]:
+        reporter.log(note)
+    _final_snapshots(reporter, g, summary, density, step)
+    data = summary_json(summary, g, density)
+    reporter.artifact("summary.txt", summary.to_text().encode(), "text/plain")
+    reporter.artifact("summary.json", json.dumps(data).encode(), "application/json")
+    reporter.artifact("summary.graphml", summary_graphml(data), "application/xml")
+    reporter.progress(config.iterations, config.iterations)
+    return {
+        "graph": g.name, "nodes": int(summary.n_nodes), "edges": int(summary.n_edges),
+        "supernodes": int(summary.n_supernodes), "superedges": int(summary.n_superedges),
+        "size_bits": float(summary.size_bits), "input_bits": float(summary.input_bits),
+        "target_bits": float(summary.target_bits), "re1": float(summary.re1), "re2": float(summary.re2),
+        "seconds": seconds, "ratio": float(summary.ratio), "error": str(summary.error),
+        "within_budget": bool(float(summary.size_bits) <= float(summary.target_bits) + 1e-9),
+        "drawable": bool(g.n_nodes <= DRAW_MAX_NODES and g.n_edges <= DRAW_MAX_EDGES),
+        "group_kind": g.group_kind, "stopped_early": stopped, "notes": notes,
+    }
+
+
+SWEEP_METRICS = ("ratio", "size_bits", "size_fraction", "target_bits", "re1", "re2", "supernodes",
+                 "superedges", "seconds")
+
+
+def run_ssumm_sweep(config: SSumMSweepConfig, reporter) -> dict:
+    """One SSumM summary per ratio: the error-vs-size curve (one metric row per ratio, step = index)."""
+    g = _load(config.source, reporter)
+    total = len(config.ratios) * config.iterations
+    rows: list[dict] = []
+    for i, ratio in enumerate(config.ratios):
+        if reporter.should_stop():
+            break
+
+        def on_iteration(info: dict, base=i * config.iterations) -> None:
+            reporter.progress(base + min(int(info["iteration"]), config.iterations), total)
+
+        t0 = time.perf_counter()
+        s = _summarize(g, float(ratio), config.error, config.iterations, config.seed, reporter, on_iteration)
+        row = {"ratio": float(ratio), "size_bits": float(s.size_bits),
+               "size_fraction": float(s.size_bits) / float(s.input_bits), "target_bits": float(s.target_bits),
+               "re1": float(s.re1), "re2": float(s.re2), "supernodes": int(s.n_supernodes),
+               "superedges": int(s.n_superedges), "seconds": time.perf_counter() - t0}
+        if getattr(reporter, "stop_requested", False):
+            break  # this summary was cut short: not a point of the curve
+        rows.append(row)
+        for name in SWEEP_METRICS:
+            reporter.metric(name, row[name], i)
+        reporter.log(f"ratio {ratio:g}: {row['size_bits']:,.0f} bits, RE1 {row['re1']:.3g}, RE2 {row['re2']:.3g}")
+        reporter.progress((i + 1) * config.iterations, total)
+    if rows:
+        import pandas as pd
+
+        reporter.artifact("sweep.csv", pd.DataFrame(rows).to_csv(index=False).encode(), "text/csv")
+    notes = list(g.notes)
+    if len(rows) < len(config.ratios):
+        notes.append(f"Cancelled: {len(rows)} of {len(config.ratios)} ratios done.")
+    return {"graph": g.name, "nodes": g.n_nodes, "edges": g.n_edges,
+            "input_bits": 2.0 * g.n_edges * math.log2(g.n_nodes) if g.n_nodes > 1 else 0.0,
+            "error": config.error, "rows": rows, "notes": notes}
+
+
+EXPERIMENTS = {
+    "ssumm": (SSumMConfig, run_ssumm),
+    "ssumm-sweep": (SSumMSweepConfig, run_ssumm_sweep),
+}

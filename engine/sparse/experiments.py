@@ -1,0 +1,142 @@
+"""Experiments of the sparse training lab: ``sparse`` (one run), ``sweep`` and ``sensitivity``.
+
+``run_sparse(config, reporter) -> dict`` builds data and model from the config, lets the method's
+sparsifier run its recipe in the shared training loop (``engine.sparse.train``), then reports the
+sparsity ledger, exports (model, masks, YAML recipe) and returns the result dict.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+
+import numpy as np
+import torch
+
+from engine.errors import ConfigError
+from engine.sparse.config import SparseConfig
+from engine.sparse.sweep import SensitivityConfig, SweepConfig, run_sensitivity, run_sweep
+
+
+def build(config: SparseConfig):
+    """Seeded data, model and sparsifier of ``config`` (raises ConfigError / DataError before training)."""
+    from engine.sparse import data as data_mod
+    from engine.sparse.methods import make_sparsifier
+    from engine.sparse.models import build_model
+
+    torch.manual_seed(config.seed)
+    data = data_mod.load(config.dataset, seed=config.seed, val_frac=config.val_frac, test_frac=config.test_frac,
+                         n_samples=config.n_samples, noise=config.noise, data_path=config.data_path,
+                         max_train=config.max_train)
+    model = build_model(config.model, n_in=data.n_features, n_out=data.n_classes, hidden=config.hidden,
+                        channels=config.channels, image_shape=data.image_shape)
+    sparsifier = make_sparsifier(config)
+    sparsifier.prepare(model, None if config.method != "dense" else [])
+    return data, model, sparsifier
+
+
+def summarize(config: SparseConfig, model, sparsifier, data, seconds: float) -> dict:
+    """The result dict: accuracies, sparsity, ledger rows, parameter and FLOP counts."""
+    from engine.sparse.ledger import ledger, warnings
+    from engine.sparse.models import layer_flops, prunable
+    from engine.sparse.train import accuracy
+
+    masks = sparsifier.masks() if sparsifier.groups else {f: w != 0 for f, w in prunable(model).items()}
+    targets = getattr(sparsifier, "targets", None) or {f: 1.0 - sparsifier_target(config) for f in masks}
+    macs = layer_flops(model, data.x_train)
+    rows = ledger(masks, targets, macs)
+    kept = sum(r["kept"] for r in rows)
+    total = sum(r["total"] for r in rows)
+    params = list(model.parameters())
+    return {
+        "method": config.method,
+        "dataset": config.dataset,
+        "model": config.model,
+        "seed": config.seed,
+        "requested_sparsity": sparsifier_target(config),
+        "test_accuracy": accuracy(model, data.x_test, data.y_test),
+        "val_accuracy": accuracy(model, data.x_val, data.y_val),
+        "sparsity": 1.0 - kept / max(total, 1),
+        "layers": rows,
+        "warnings": warnings(rows),
+        "params_total": int(sum(p.numel() for p in params)),
+        "params_nonzero": int(sum(int((p != 0).sum()) for p in params)),
+        "flops_dense": int(sum(r["flops_dense"] for r in rows)),
+        "flops_sparse": int(sum(r["flops_sparse"] for r in rows)),
+        "seconds": round(seconds, 3),
+    }
+
+
+def sparsifier_target(config: SparseConfig) -> float:
+    """The sparsity the method aims at: N:M methods have 1 - N/M; dense has 0."""
+    from engine.sparse.methods.registry import NM_METHODS
+
+    if config.method == "dense":
+        return 0.0
+    if config.method in NM_METHODS:
+        n, m = config.nm_pair
+        return 1.0 - n / m
+    return config.sparsity
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run torch on one thread: these models are tiny, and two threads on a busy 2-core machine were
+    measured 30× slower per step (oversubscription); the job runner parallelises across runs instead."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def run_sparse(config: SparseConfig, reporter) -> dict:
+    """Train, prune and evaluate one model as ``config`` says; see the module docstring."""
+    with single_thread():
+        return _run_sparse(config, reporter)
+
+
+def _run_sparse(config: SparseConfig, reporter) -> dict:
+    from engine.sparse.export import export_all
+    from engine.sparse.train import Trainer
+
+    t0 = time.perf_counter()
+    data, model, sparsifier = build(config)
+    if hasattr(sparsifier, "check_model"):
+        sparsifier.check_model(model)  # e.g. a layer too small for the N:M pattern: ConfigError now
+    trainer = Trainer(model, sparsifier, data, config, reporter)
+    if data.image_shape is None and data.n_features == 2:
+        pts = np.concatenate([data.x_train.numpy(), data.y_train.numpy()[:, None]], axis=1)
+        reporter.snapshot("data/points", pts.astype(np.float32), 0, force=True)
+    try:
+        sparsifier.run(trainer)
+    finally:
+        if sparsifier.groups:
+            trainer.snapshot_masks(force=True)
+    result = summarize(config, model, sparsifier, data, time.perf_counter() - t0)
+    result.update(getattr(sparsifier, "extra_result", {}))
+    result["stopped"] = trainer.stopped
+    result["steps"] = trainer.step
+    for w in result["warnings"]:
+        reporter.log("Ledger: " + w)
+    if not trainer.stopped:
+        export_all(config, model, sparsifier, reporter)
+    return result
+
+
+def _sweep(config, reporter):
+    return run_sweep(config, reporter, run_one=run_sparse)
+
+
+def _sensitivity(config, reporter):
+    with single_thread():
+        return run_sensitivity(config, reporter)
+
+
+EXPERIMENTS = {
+    "sparse": (SparseConfig, run_sparse),
+    "sweep": (SweepConfig, _sweep),
+    "sensitivity": (SensitivityConfig, _sensitivity),
+}
+
+__all__ = ["EXPERIMENTS", "SparseConfig", "SweepConfig", "SensitivityConfig", "run_sparse", "build", "ConfigError"]

@@ -1,0 +1,157 @@
+"""Pruning at initialisation: the mask is fixed before training, then the sparse network trains.
+
+* Random pruning (Liu et al., ICLR 2022, "The Unreasonable Effectiveness of Random Pruning"):
+  each layer keeps a uniformly random subset of its weights; the layer densities are uniform or
+  Erdős–Rényi (ERK, ``engine.sparse.masks.erk_densities``).
+* SNIP (Lee et al., ICLR 2019, Eq. 6): connection sensitivity ``|g ⊙ w|`` at initialisation,
+  kept globally top-k. Gradients are summed over ``pai_batches`` mini-batches.
+* GraSP (Wang et al., ICLR 2020, Eq. 8): ``S(−θ) = −θ ⊙ H g``; the weights with the *highest*
+  scores are removed (their removal reduces gradient flow least). ``H g`` by double back-prop on
+  ``pai_batches`` mini-batches. (The paper's temperature on the logits, 200, is used as in its code.)
+* SynFlow (Tanaka et al., NeurIPS 2020, Alg. 1): data-free; ``R = 1ᵀ (Π |W_l|) 1`` on an all-ones
+  input with |weights| and no biases, score ``|∂R/∂θ ⊙ θ|``; pruned over ``synflow_iters`` rounds
+  with the exponential schedule ``density^(k/n)``. Computed in float64 to avoid overflow.
+"""
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from engine.sparse.criteria import scores_to_masks
+from engine.sparse.masks import MaskSparsifier, keep_count, layer_densities
+
+
+class RandomSparsifier(MaskSparsifier):
+    """Random masks at initialisation with ``uniform`` or ``erk`` layer densities (exact count per layer)."""
+
+    name = "random"
+    paper = "Liu et al. 2022, The Unreasonable Effectiveness of Random Pruning (ICLR)"
+
+    def __init__(self, sparsity: float, distribution: str = "erk", seed: int = 0) -> None:
+        super().__init__({"sparsity_level": sparsity})
+        self.sparsity_level, self.distribution, self.seed = sparsity, distribution, seed
+        self.targets: dict[str, float] = {}
+
+    def on_train_begin(self, trainer) -> None:
+        shapes = {f: tuple(self.weight(f).shape) for f in self.fqns}
+        self.targets = layer_densities(shapes, self.sparsity_level, self.distribution)
+        gen = torch.Generator().manual_seed(self.seed + 7919)
+        masks = {}
+        for f, shape in shapes.items():
+            n = self.weight(f).numel()
+            keep = torch.randperm(n, generator=gen)[: keep_count(n, 1.0 - self.targets[f])]
+            m = torch.zeros(n, dtype=torch.bool)
+            m[keep] = True
+            masks[f] = m.reshape(shape)
+        self.set_masks(masks)
+
+
+class _DataScored(MaskSparsifier):
+    """Shared parts of SNIP and GraSP: score on a few mini-batches at init, keep global top-k."""
+
+    def __init__(self, sparsity: float, scope: str = "global", batches: int = 4) -> None:
+        super().__init__({"sparsity_level": sparsity})
+        self.sparsity_level, self.scope, self.batches = sparsity, scope, batches
+
+    def _batches(self, trainer):
+        n = len(trainer.data.x_train)
+        gen = torch.Generator().manual_seed(trainer.config.seed + 104729)
+        perm = torch.randperm(n, generator=gen)
+        bs = trainer.batch_size
+        for b in range(self.batches):
+            idx = perm[(b * bs) % n : (b * bs) % n + bs]
+            yield trainer.data.x_train[idx], trainer.data.y_train[idx]
+
+    def scores(self, trainer) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def on_train_begin(self, trainer) -> None:
+        self.set_masks(scores_to_masks(self.scores(trainer), self.sparsity_level, self.scope))
+
+
+class SNIPSparsifier(_DataScored):
+    """SNIP: keep the weights with the largest connection sensitivity ``|∂L/∂w · w|`` at initialisation."""
+
+    name = "snip"
+    paper = "Lee et al. 2019, SNIP: Single-shot Network Pruning based on Connection Sensitivity (ICLR)"
+
+    def scores(self, trainer) -> dict[str, torch.Tensor]:
+        weights = [self.weight(f) for f in self.fqns]
+        grads = [torch.zeros_like(w) for w in weights]
+        for x, y in self._batches(trainer):
+            loss = nn.functional.cross_entropy(trainer.model(x), y)
+            for acc, g in zip(grads, torch.autograd.grad(loss, weights)):
+                acc += g
+        return {f: (g * w).abs().detach() for f, g, w in zip(self.fqns, grads, weights)}
+
+
+class GraSPSparsifier(_DataScored):
+    """GraSP: remove the weights whose ``−θ ⊙ Hg`` is largest (keep the smallest)."""
+
+    name = "grasp"
+    paper = "Wang et al. 2020, Picking Winning Tickets Before Training by Preserving Gradient Flow (ICLR)"
+    temperature = 200.0
+
+    def scores(self, trainer) -> dict[str, torch.Tensor]:
+        model, weights = trainer.model, [self.weight(f) for f in self.fqns]
+        batches = list(self._batches(trainer))
+        g = [torch.zeros_like(w) for w in weights]
+        for x, y in batches:  # g: gradient at init (no graph kept)
+            loss = nn.functional.cross_entropy(model(x) / self.temperature, y)
+            for acc, gi in zip(g, torch.autograd.grad(loss, weights)):
+                acc += gi
+        hg = [torch.zeros_like(w) for w in weights]
+        for x, y in batches:  # Hg = ∇(gᵀ ∇L) by double back-prop
+            loss = nn.functional.cross_entropy(model(x) / self.temperature, y)
+            grads = torch.autograd.grad(loss, weights, create_graph=True)
+            z = sum((gi.detach() * gr).sum() for gi, gr in zip(g, grads))
+            for acc, h in zip(hg, torch.autograd.grad(z, weights)):
+                acc += h
+        # score S = −θ ⊙ Hg; removing the largest S ⇔ keeping the largest θ ⊙ Hg
+        return {f: (w * h).detach() for f, w, h in zip(self.fqns, weights, hg)}
+
+
+class SynFlowSparsifier(MaskSparsifier):
+    """SynFlow: iterative, data-free pruning by synaptic saliency ``|∂R/∂θ ⊙ θ|``."""
+
+    name = "synflow"
+    paper = "Tanaka et al. 2020, Pruning neural networks without any data by iteratively conserving synaptic flow (NeurIPS)"
+
+    def __init__(self, sparsity: float, iterations: int = 100, scope: str = "global") -> None:
+        super().__init__({"sparsity_level": sparsity})
+        self.sparsity_level, self.iterations, self.scope = sparsity, iterations, scope
+
+    def on_train_begin(self, trainer) -> None:
+        model = copy.deepcopy(trainer.model).double()
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                if name.endswith("bias"):
+                    p.zero_()
+                else:
+                    p.abs_()  # linearise: |θ| (Alg. 1, line 2)
+        shadow = dict(model.named_parameters())
+        weights = {f: shadow[f] for f in self.fqns}
+        original = {f: w.detach().clone() for f, w in weights.items()}
+        ones = torch.ones((1, *trainer.data.x_train.shape[1:]), dtype=torch.float64)
+        masks = {f: torch.ones_like(w, dtype=torch.bool) for f, w in weights.items()}
+        density = 1.0 - self.sparsity_level
+        for k in range(1, self.iterations + 1):
+            with torch.no_grad():
+                for f, w in weights.items():
+                    w.copy_(original[f] * masks[f])
+            model.zero_grad()
+            model(ones).sum().backward()  # R = 1ᵀ (Π |W|) 1
+            scores = {f: (w.grad * w).detach().abs() for f, w in weights.items()}
+            masks = scores_to_masks(scores, 1.0 - density ** (k / self.iterations), self.scope, masks)
+        self.set_masks(masks)
+
+
+FACTORIES = {
+    "random-uniform": lambda c: RandomSparsifier(c.sparsity, "uniform", c.seed),
+    "random-erk": lambda c: RandomSparsifier(c.sparsity, "erk", c.seed),
+    "snip": lambda c: SNIPSparsifier(c.sparsity, "global", c.pai_batches),
+    "grasp": lambda c: GraSPSparsifier(c.sparsity, "global", c.pai_batches),
+    "synflow": lambda c: SynFlowSparsifier(c.sparsity, c.synflow_iters, "global"),
+}

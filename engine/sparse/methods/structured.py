@@ -1,0 +1,81 @@
+"""Structured pruning of whole units (neurons of an MLP, channels of a CNN) by weight norm, and a
+group-lasso regulariser that pushes whole units towards zero during training.
+
+* Norm-based unit pruning (Li et al., ICLR 2017, "Pruning Filters for Efficient ConvNets", Sec. 3.1,
+  which ranks filters by their L1 norm; here the L2 norm of a unit's incoming weights): in every
+  hidden layer remove ``round(s · units)`` units with the smallest norm. Removing a unit zeroes its
+  incoming row *and* its outgoing column in the next layer, so the dense model can be shrunk.
+  The output layer's units (the classes) are never removed. ``sparsity`` here is the fraction of
+  hidden *units* removed; the weight sparsity that follows is reported.
+* Group lasso (Wen et al., NeurIPS 2016, "Learning Structured Sparsity in Deep Neural Networks",
+  Eq. 2; Scardapane et al. 2017): ``λ Σ_units ‖W_unit‖₂`` added to the loss while training dense.
+"""
+from __future__ import annotations
+
+import torch
+
+from engine.sparse.masks import MaskSparsifier, keep_count, topk_mask
+
+
+class StructuredSparsifier(MaskSparsifier):
+    """Remove ``sparsity`` of the units of every hidden layer by incoming-weight L2 norm, then fine-tune."""
+
+    name = "structured"
+    paper = "Li et al. 2017, Pruning Filters for Efficient ConvNets; Wen et al. 2016 (group lasso)"
+
+    def __init__(self, sparsity: float, group_lasso: float = 0.0) -> None:
+        super().__init__({"sparsity_level": sparsity})
+        self.sparsity_level, self.group_lasso = sparsity, group_lasso
+        self.extra_result: dict = {}
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """(producer, consumer) weight fqns: the units of the producer feed the consumer."""
+        return list(zip(self.fqns[:-1], self.fqns[1:]))
+
+    def unit_norms(self, fqn: str) -> torch.Tensor:
+        w = self.weight(fqn)
+        return w.detach().reshape(w.shape[0], -1).norm(dim=1)  # (units,)
+
+    def regularizer(self) -> torch.Tensor | None:
+        if not self.group_lasso:
+            return None
+        total = sum(self.weight(p).reshape(self.weight(p).shape[0], -1).pow(2).sum(1).add(1e-12).sqrt().sum()
+                    for p, _ in self.pairs())
+        return self.group_lasso * total
+
+    def unit_masks(self) -> dict[str, torch.Tensor]:
+        """Kept units of every hidden layer (True = kept)."""
+        return {p: topk_mask(self.unit_norms(p), keep_count(self.weight(p).shape[0], self.sparsity_level))
+                for p, _ in self.pairs()}
+
+    def masks_from_units(self, units: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        masks = {f: torch.ones_like(self.weight(f), dtype=torch.bool) for f in self.fqns}
+        for producer, consumer in self.pairs():
+            keep = units[producer]
+            shape = (-1,) + (1,) * (self.weight(producer).dim() - 1)
+            masks[producer] &= keep.reshape(shape)
+            wc = self.weight(consumer)
+            if wc.dim() == 4:  # conv -> conv: input channels
+                masks[consumer] &= keep.reshape(1, -1, 1, 1)
+            else:  # -> Linear: a unit is one column, or h·w columns after a conv (flattened C, H, W)
+                per = wc.shape[1] // keep.numel()
+                masks[consumer] &= keep.repeat_interleave(per).reshape(1, -1)
+        return masks
+
+    def step(self, use_path: bool = True) -> None:
+        units = self.unit_masks()
+        self.set_masks(self.masks_from_units(units))
+        self.extra_result["units_kept"] = {k: int(v.sum()) for k, v in units.items()}
+
+    def total_epochs(self, epochs: int, finetune_epochs: int) -> int:
+        return epochs + finetune_epochs
+
+    def run(self, trainer) -> None:
+        if not trainer.train(trainer.config.epochs, phase="train (dense" + (", group lasso)" if self.group_lasso else ")")):
+            return
+        self.step()
+        trainer.reporter.log(f"Removed {self.sparsity_level:.0%} of the hidden units: weight sparsity {self.sparsity():.4f}.")
+        trainer.train(trainer.config.finetune_epochs, phase="fine-tune")
+
+
+FACTORIES = {"structured": lambda c: StructuredSparsifier(c.sparsity, c.group_lasso)}

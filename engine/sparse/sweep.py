@@ -1,0 +1,244 @@
+"""Accuracy–sparsity sweeps and layer sensitivity analysis.
+
+* ``sweep``: sparsity levels × methods × seeds, each a full ``sparse`` run; one result row per run.
+  The app queues the same runs as separate ``sparse`` jobs sharing a group (``sweep_configs``) so
+  they draw as they finish; the CLI runs them here in one process.
+* ``sensitivity``: train a dense model once, then prune one layer at a time by magnitude over a
+  grid of sparsities and measure validation accuracy (the sensitivity analysis of Distiller
+  (Zmora et al. 2019) and NNI; Han et al. 2015, Fig. 6). Optional short fine-tuning per cell.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from engine.config import Config, require
+from engine.sparse.config import SparseConfig
+from engine.sparse.methods.registry import METHODS, NM_METHODS
+
+_SHARED = ("dataset", "data_path", "model", "hidden", "channels", "epochs", "finetune_epochs", "lr", "batch_size",
+           "scope", "nm", "max_train")
+
+
+@dataclass(frozen=True)
+class SweepConfig(Config):
+    """A grid of sparse runs; fields not listed take :class:`SparseConfig`'s defaults."""
+
+    methods: tuple[str, ...] = ("magnitude",)
+    sparsities: tuple[float, ...] = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
+    seeds: tuple[int, ...] = (0,)
+    include_dense: bool = True  # one dense run per seed: the baseline line
+    dataset: str = "digits"
+    data_path: str = ""
+    model: str = "mlp"
+    hidden: tuple[int, ...] = (256, 256)
+    channels: tuple[int, ...] = (16, 32)
+    epochs: int = 50
+    finetune_epochs: int = 10
+    lr: float = 5e-3
+    batch_size: int = 64
+    scope: str = "global"
+    nm: str = "2:4"
+    max_train: int = 10000
+
+    def validate(self) -> None:
+        require(len(self.methods) >= 1, "Pick at least one method.")
+        for m in self.methods:
+            require(m in METHODS, f"Unknown method '{m}'. Choose from: {', '.join(METHODS)}.")
+        require(len(self.sparsities) >= 1, "Pick at least one sparsity level.")
+        require(len(self.seeds) >= 1, "Pick at least one seed.")
+        require(len(set(self.seeds)) == len(self.seeds), "Seeds must be distinct.")
+        sweep_configs(self)  # every run's config validates now, before anything runs
+
+    @property
+    def n_runs(self) -> int:
+        return len(sweep_configs(self))
+
+
+def sweep_configs(config: SweepConfig) -> list[SparseConfig]:
+    """The runs of the sweep (N:M methods run once per seed: their sparsity is 1 - N/M)."""
+    shared = {k: getattr(config, k) for k in _SHARED}
+    out = []
+    for seed in config.seeds:
+        if config.include_dense and "dense" not in config.methods:
+            out.append(SparseConfig(**shared, method="dense", sparsity=0.0, seed=seed))
+        for method in config.methods:
+            levels = (0.0,) if method == "dense" else (config.sparsities[:1] if method in NM_METHODS else config.sparsities)
+            for s in levels:
+                out.append(SparseConfig(**shared, method=method, sparsity=float(s), seed=seed))
+    return out
+
+
+class _Inner:
+    """Forwards cancel and overall progress of one run inside a sweep; drops per-run details."""
+
+    def __init__(self, outer, index: int, n_runs: int) -> None:
+        self.outer, self.index, self.n = outer, index, n_runs
+
+    def progress(self, step: int, total: int) -> None:
+        self.outer.progress(self.index * 1000 + int(1000 * step / max(total, 1)), self.n * 1000)
+
+    def metric(self, name, value, step):
+        pass
+
+    def snapshot(self, name, array, step, *, force=False):
+        pass
+
+    def log(self, text):
+        pass
+
+    def artifact(self, name, data, mime="application/octet-stream"):
+        pass
+
+    def should_stop(self) -> bool:
+        return self.outer.should_stop()
+
+
+def result_row(config: SparseConfig, result: dict) -> dict:
+    """One sweep row (what the CLI writes and the comparison page draws)."""
+    return {
+        "method": config.method,
+        "requested_sparsity": result.get("requested_sparsity", config.sparsity),
+        "seed": config.seed,
+        "test_accuracy": result["test_accuracy"],
+        "val_accuracy": result["val_accuracy"],
+        "sparsity": result["sparsity"],
+        "flops_sparse": result["flops_sparse"],
+        "flops_dense": result["flops_dense"],
+        "seconds": result["seconds"],
+    }
+
+
+def run_sweep(config: SweepConfig, reporter, *, run_one) -> dict:
+    """Run every config of the sweep in turn; report ``test_accuracy/<method>`` per finished run."""
+    t0 = time.perf_counter()
+    configs = sweep_configs(config)
+    rows = []
+    for i, c in enumerate(configs):
+        if reporter.should_stop():
+            break
+        result = run_one(c, _Inner(reporter, i, len(configs)))
+        if result.get("stopped"):
+            break
+        row = result_row(c, result)
+        rows.append(row)
+        reporter.metric(f"test_accuracy/{c.method}", row["test_accuracy"], i)
+        reporter.log(f"{c.method} sparsity {row['sparsity']:.3f} seed {c.seed}: test accuracy {row['test_accuracy']:.4f}")
+        reporter.progress(i + 1, len(configs))
+    return {"rows": rows, "n_runs": len(configs), "seconds": round(time.perf_counter() - t0, 3)}
+
+
+@dataclass(frozen=True)
+class SensitivityConfig(Config):
+    """Prune one layer at a time over ``sparsities`` after dense training; fine-tune ``finetune_epochs`` per cell."""
+
+    dataset: str = "digits"
+    data_path: str = ""
+    model: str = "mlp"
+    hidden: tuple[int, ...] = (256, 256)
+    channels: tuple[int, ...] = (16, 32)
+    sparsities: tuple[float, ...] = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
+    epochs: int = 50
+    finetune_epochs: int = 0
+    lr: float = 5e-3
+    batch_size: int = 64
+    seed: int = 0
+    max_train: int = 10000
+
+    def validate(self) -> None:
+        require(len(self.sparsities) >= 1, "Pick at least one sparsity level.")
+        for s in self.sparsities:
+            require(0.0 <= s < 1.0, f"Sparsity {s} is impossible: each level must be in [0, 1).")
+        require(self.finetune_epochs >= 0, "Fine-tuning epochs cannot be negative.")
+        self.base()  # validates dataset, model, epochs, ...
+
+    def base(self) -> SparseConfig:
+        names = {f.name for f in fields(SparseConfig)}
+        shared = {f.name: getattr(self, f.name) for f in fields(self) if f.name in names}
+        shared["finetune_epochs"] = 0  # the per-cell fine-tuning is run separately
+        return SparseConfig(**shared, method="dense", sparsity=0.0)
+
+
+def run_sensitivity(config: SensitivityConfig, reporter) -> dict:
+    """Dense training, then a layer × sparsity grid of validation accuracies (snapshot ``sensitivity``)."""
+    import torch
+
+    from engine.sparse.criteria import magnitude_scores, scores_to_masks
+    from engine.sparse.experiments import build
+    from engine.sparse.models import prunable
+    from engine.sparse.train import Trainer, accuracy
+
+    t0 = time.perf_counter()
+    base = config.base()
+    data, model, sparsifier = build(base)
+    cells = len(prunable(model)) * len(config.sparsities)
+    trainer = Trainer(model, sparsifier, data, base, _Progress(reporter, cells))
+    trainer.train(base.epochs, phase="train (dense)")
+    if trainer.stopped:
+        return {"stopped": True, "seconds": round(time.perf_counter() - t0, 3)}
+    dense_acc = accuracy(model, data.x_val, data.y_val)
+    reporter.metric("val/accuracy_dense", dense_acc, 0)
+    weights = prunable(model)
+    names = list(weights)
+    saved = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    grid = np.full((len(names), len(config.sparsities)), np.nan, dtype=np.float32)
+    for i, fqn in enumerate(names):
+        for j, s in enumerate(config.sparsities):
+            if reporter.should_stop():
+                return _sens_result(config, names, grid, dense_acc, t0, stopped=True)
+            mask = scores_to_masks(magnitude_scores({fqn: weights[fqn]}), float(s), "layer")[fqn]
+            with torch.no_grad():
+                weights[fqn].mul_(mask)
+            if config.finetune_epochs:
+                from engine.sparse.methods.magnitude import MagnitudeSparsifier
+
+                sp = MagnitudeSparsifier(float(s), "layer")
+                sp.prepare(model, [{"tensor_fqn": fqn}])
+                sp.set_masks({fqn: mask})
+                Trainer(model, sp, data, base, _Silent(reporter)).train(config.finetune_epochs, phase="fine-tune")
+                sp.squash_mask()
+            grid[i, j] = accuracy(model, data.x_val, data.y_val)
+            model.load_state_dict(saved)
+            reporter.metric(f"sensitivity/{fqn}", float(grid[i, j]), j)
+            reporter.snapshot("sensitivity", grid, i * len(config.sparsities) + j)
+            done = i * len(config.sparsities) + j + 1
+            reporter.progress(trainer.total_steps + done, trainer.total_steps + cells)
+    reporter.snapshot("sensitivity", grid, cells, force=True)
+    return _sens_result(config, names, grid, dense_acc, t0)
+
+
+def _sens_result(config, names, grid, dense_acc, t0, stopped=False) -> dict:
+    return {
+        "layers": names,
+        "sparsities": [float(s) for s in config.sparsities],
+        "accuracy": [[None if np.isnan(v) else float(v) for v in row] for row in grid],
+        "dense_accuracy": dense_acc,
+        "stopped": stopped,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+
+
+class _Progress(_Inner):
+    """Passes the dense training's metrics through; progress is over training + grid cells."""
+
+    def __init__(self, outer, extra: int) -> None:
+        self.outer, self.extra = outer, extra
+
+    def progress(self, step, total):
+        self.outer.progress(step, total + self.extra)
+
+    def metric(self, name, value, step):
+        self.outer.metric(name, value, step)
+
+    def log(self, text):
+        self.outer.log(text)
+
+
+class _Silent(_Inner):
+    def __init__(self, outer) -> None:
+        self.outer = outer
+
+    def progress(self, step, total):
+        pass

@@ -1,0 +1,122 @@
+"""AppTest of Graphs → Summarize: controls, upload errors, and the drawing of finished runs."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "dashboard/pages/graphs_summarize.py")
+
+
+def _ssumm_available() -> bool:
+    try:
+        from engine.graphs.ssumm import ssumm_edges  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_ssumm = pytest.mark.skipif(not _ssumm_available(), reason="engine.graphs.ssumm not written yet")
+
+
+def _page() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=60)
+
+
+def test_page_loads_with_its_controls(tmp_db):
+    at = _page().run()
+    assert not at.exception
+    assert at.radio(key="gs-kind").value == "Built-in"
+    assert at.selectbox(key="gs-builtin").value == "karate"
+    assert at.slider(key="gs-ratio").value == 0.3
+    assert at.radio(key="gs-error").options == ["L1", "L2"]
+    assert at.button(key="gs-start") and at.button(key="gs-sweep")
+    assert any("34 nodes, 78 edges" in m.value for m in at.markdown)
+
+
+def test_generator_parameters_change_the_graph(tmp_db):
+    at = _page().run()
+    at.radio(key="gs-kind").set_value("Generator").run()
+    at.number_input(key="gs-sbm-blocks").set_value(3).run()
+    at.number_input(key="gs-sbm-size").set_value(10).run()
+    assert not at.exception
+    assert any("30 nodes" in m.value for m in at.markdown)
+
+
+def test_impossible_generator_settings_show_an_error_not_a_traceback(tmp_db):
+    at = _page().run()
+    at.radio(key="gs-kind").set_value("Generator").run()
+    at.number_input(key="gs-sbm-p_in").set_value(0.0).run()
+    at.number_input(key="gs-sbm-p_out").set_value(0.0).run()
+    assert not at.exception
+    assert any("no edges" in e.value for e in at.error)
+
+
+def test_bad_upload_gives_a_clear_error(tmp_db):
+    at = _page().run()
+    at.radio(key="gs-kind").set_value("Upload an edge list").run()
+    at.file_uploader(key="gs-upload").set_value(("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png")).run()
+    assert not at.exception
+    assert any("edge list" in e.value for e in at.error)
+
+
+def test_upload_repairs_are_listed(tmp_db):
+    at = _page().run()
+    at.radio(key="gs-kind").set_value("Upload an edge list").run()
+    at.file_uploader(key="gs-upload").set_value(("g.csv", b"a,b\nb,c\nc,c\nb,a\n", "text/csv")).run()
+    assert not at.exception
+    infos = " ".join(i.value for i in at.info)
+    assert "self loop" in infos and "both directions" in infos
+    assert any("3 nodes, 2 edges" in m.value for m in at.markdown)
+    saved = list((Path(os.environ["SPARSITY_LAB_DB"]).parent / "uploads").iterdir())
+    assert len(saved) == 1 and saved[0].name.endswith("g.csv")
+
+
+def _finished_run(kind: str, config) -> int:
+    """Run an experiment in this process and record it as the page's latest run."""
+    from engine.runs.store import RunStore
+    from engine.runs.worker import execute_run
+
+    store = RunStore()
+    rid = store.create_run(kind, config.to_dict(), seed=0, name="test", group="graphs-summarize")
+    store.mark_running(rid, os.getpid())
+    assert execute_run(store, rid) == "finished", store.get_run(rid).error
+    return rid
+
+
+@needs_ssumm
+def test_finished_run_shows_numbers_drawings_heatmaps_and_exports(tmp_db):
+    from engine.graphs.experiments import SSumMConfig
+
+    _finished_run("ssumm", SSumMConfig(source="builtin:karate", ratio=0.4))
+    at = _page().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    labels = [m.label for m in at.metric]
+    assert "Supernodes |S|" in labels and "RE1" in labels
+    assert at.radio(key="gv-1-colour").options == ["supernode", "club (ground truth)"]
+    at.radio(key="gv-1-colour").set_value("club (ground truth)").run()
+    assert not at.exception and not at.error
+
+
+@needs_ssumm
+def test_finished_sweep_shows_its_table(tmp_db):
+    from engine.graphs.experiments import SSumMSweepConfig
+
+    _finished_run("ssumm-sweep", SSumMSweepConfig(source="builtin:florentine", ratios=(0.3, 0.6)))
+    at = _page().run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert table["ratio"].tolist() == [0.3, 0.6]
+
+
+@needs_ssumm
+def test_runs_page_draws_an_ssumm_run_with_the_graphs_viewer(tmp_db):
+    from engine.graphs.experiments import SSumMConfig
+
+    _finished_run("ssumm", SSumMConfig(source="builtin:florentine", ratio=0.5))
+    at = AppTest.from_file(str(ROOT / "dashboard/pages/runs.py"), default_timeout=60).run()
+    assert not at.exception and not at.error
+    assert "Supernodes |S|" in [m.label for m in at.metric]

@@ -1,0 +1,110 @@
+"""StackVAE-G: shared weights, learned sparse graph, propagation, training contract, scoring."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from engine.anomaly.stackvae_g import StackVAEG, StackVAEGModule, count_parameters
+from engine.errors import ConfigError, DataError, RunDiverged
+from engine.runs.reporter import MemoryReporter
+
+TINY = dict(window=8, hidden=16, latent=4, node_dim=6, k=3, epochs=2, batch_size=16)
+
+
+def _series(t=120, n=5, seed=0):
+    rng = np.random.default_rng(seed)
+    base = np.sin(np.arange(t) / 5.0)[:, None]
+    return (base + 0.1 * rng.normal(size=(t, n))).astype(np.float32)
+
+
+def test_parameter_count_is_151930_for_38_channels_and_only_embeddings_grow():
+    counted = lambda n: sum(p.numel() for p in StackVAEGModule(n, 100, 200, 20, 30, 10, 3.0, 0.5).parameters())
+    assert counted(38) == count_parameters(38) == 151_930
+    assert counted(38) - 38 * 30 == 150_790  # shared by every channel
+    assert counted(76) - counted(38) == 38 * 30  # twice the channels: only the n x 30 embedding grows
+
+
+def test_adjacency_is_row_normalised_topk_with_self_loops():
+    torch.manual_seed(0)
+    a = StackVAEGModule(12, 10, 8, 4, 6, k=3, alpha=3.0, gamma=0.5).adjacency().detach().numpy()
+    assert np.allclose(a.sum(axis=1), 1.0)
+    assert (np.diag(a) > 0).all()
+    assert ((a > 0).sum(axis=1) <= 3 + 1).all()  # k kept entries plus the self-loop
+    assert (a >= 0).all()
+
+
+def test_gamma_zero_keeps_channels_independent_and_gamma_mixes_neighbours():
+    torch.manual_seed(0)
+    x = torch.randn(1, 4, 10)
+    for gamma, independent in ((0.0, True), (0.5, False)):
+        torch.manual_seed(1)
+        m = StackVAEGModule(4, 10, 8, 4, 6, k=4, alpha=3.0, gamma=gamma)
+        with torch.no_grad():
+            m.node_emb.weight.fill_(0.3)  # all channels alike -> every pair linked
+        y = x.clone()
+        y[0, 3] += 5.0  # change channel 3 only
+        same = torch.allclose(m.reconstruct(x)[0, 0], m.reconstruct(y)[0, 0])
+        assert same == independent
+
+
+def test_fit_reports_losses_progress_and_a_forced_final_adjacency():
+    rep = MemoryReporter()
+    est = StackVAEG(**TINY).fit(_series(), reporter=rep)
+    assert [len(rep.values(f"train/{k}")) for k in ("loss", "recon", "kl", "graph")] == [2, 2, 2, 2]
+    assert rep.progress_calls[-1][0] == rep.progress_calls[-1][1]
+    step, last = rep.snapshots["adjacency"][-1]
+    assert np.allclose(last, est.adjacency_) and est.adjacency_.shape == (5, 5)
+
+
+def test_stop_request_ends_training_early_and_keeps_the_model():
+    rep = MemoryReporter(stop_after=2)
+    est = StackVAEG(**{**TINY, "epochs": 50}).fit(_series(), reporter=rep)
+    assert est.stopped_early_ and est.n_epochs_done_ == 1
+    assert est.score_samples(_series()).shape == (120,)
+
+
+def test_diverging_training_raises_run_diverged():
+    with pytest.raises(RunDiverged):
+        StackVAEG(**TINY).fit(_series() * 1e30)
+
+
+@pytest.mark.parametrize("params", [TINY, {**TINY, "gamma": 0.0, "k": 1}, {**TINY, "train_stride": 3}])
+def test_model_is_seedable_and_clonable(params):
+    X = _series()
+    a = StackVAEG(**params, seed=3).fit(X)
+    b = clone(a).fit(X)
+    assert b.get_params() == a.get_params() and not hasattr(clone(a), "adjacency_")
+    assert np.array_equal(a.score_samples(X), b.score_samples(X))
+    assert np.array_equal(a.adjacency_, b.adjacency_)
+    c = StackVAEG(**params, seed=4).fit(X)
+    assert not np.array_equal(a.score_samples(X), c.score_samples(X))
+
+
+def test_scores_cover_every_row_and_flag_a_spike():
+    X = _series(t=200)
+    est = StackVAEG(**{**TINY, "epochs": 15}).fit(X)
+    test = _series(t=200, seed=1)
+    test[150, 2] += 4.0
+    ch = est.channel_scores(test)
+    assert ch.shape == (200, 5) and np.isfinite(ch).all()
+    assert np.allclose(est.score_samples(test), ch.sum(axis=1))
+    assert int(np.argmax(ch[:, 2])) == 150 and int(np.argmax(ch[150])) == 2
+
+
+def test_invalid_settings_and_inputs_are_clear_errors():
+    with pytest.raises(ConfigError, match="gamma"):
+        StackVAEG(gamma=2.0).fit(_series())
+    with pytest.raises(DataError, match="fewer than the window"):
+        StackVAEG(**{**TINY, "window": 500}).fit(_series())
+    with pytest.raises(DataError, match="NaN"):
+        StackVAEG(**TINY).fit(np.full((50, 2), np.nan))
+    est = StackVAEG(**TINY).fit(_series())
+    with pytest.raises(DataError, match="fitted on 5 channels"):
+        est.score_samples(_series(n=3))
+
+
+def test_one_channel_trains_with_a_trivial_graph():
+    est = StackVAEG(**TINY).fit(_series(n=1))
+    assert est.adjacency_.tolist() == [[1.0]]
