@@ -6,7 +6,9 @@ port of the classic "repeated nodes" construction (same model as networkx's
 ``barabasi_albert_graph``, another random stream), and ``shared/data/graphs/ba_100k.txt`` (500k
 edges, networkx-generated) when present, else a generated graph of that size. The kernels' compile
 time (empty numba cache) and cache-load time are measured separately. The machine is shared, so
-every figure is the median of ``--repeats`` runs.
+every figure is the median of ``--repeats`` runs; CPU seconds (user + system of the run) are
+printed beside the wall time because they depend less on what else the machine is doing, and the
+1-minute load average is printed at the end of each row.
 
     .venv/bin/python bench/ssumm_scale.py                  # 100k, 500k, 2M edges, ratio 0.3, L1
     .venv/bin/python bench/ssumm_scale.py --sizes 100k,500k --repeats 5
@@ -89,10 +91,13 @@ def one(size: str, ratio: float, error: str, seed: int) -> dict:
 
     edges, n, source = load(size)
     ssumm_edges(np.array([[0, 1], [1, 2]]), ratio=0.9, seed=0)    # load compiled kernels
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
     s = ssumm_edges(edges, n, ratio=ratio, error=error, seed=seed)
     secs = time.perf_counter() - t
-    return {"size": size, "source": source, "nodes": s.n_nodes, "edges": s.n_edges, "seconds": secs,
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return {"size": size, "source": source, "nodes": s.n_nodes, "edges": s.n_edges, "seconds": secs, "cpu_seconds": cpu,
             "size_pct": 100 * s.size_bits / s.input_bits, "re1": s.re1, "re2": s.re2,
             "iterations": len(s.history), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
@@ -128,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"SSumM ratio {args.ratio}, {args.error.upper()}: median of {args.repeats} runs "
           "(seeds 0..), each in a fresh process; shared 2-core machine, so times are noisy.")
     hdr = (f"{'graph':<42}{'|V|':>9}{'|E|':>10}{'s (median)':>11}{'min':>7}{'max':>7}"
-           f"{'s / M edges':>12}{'peak RSS MB':>12}{'size %':>8}{'RE1':>11}")
+           f"{'s / M edges':>12}{'CPU s':>7}{'CPU s/M':>8}{'iters':>6}{'peak RSS MB':>12}{'size %':>8}"
+           f"{'RE1':>11}{'load 1m':>8}")
     print(hdr)
     print("-" * len(hdr))
     for size in args.sizes.split(","):
@@ -141,11 +147,13 @@ def main(argv: list[str] | None = None) -> int:
         t = [x["seconds"] for x in runs]
         med = statistics.median(t)
         x = runs[0]
+        cpu = statistics.median(y["cpu_seconds"] for y in runs)
         print(f"{x['source']:<42}{x['nodes']:>9}{x['edges']:>10}{med:>11.2f}{min(t):>7.2f}"
-              f"{max(t):>7.2f}{med / (x['edges'] / 1e6):>12.2f}"
+              f"{max(t):>7.2f}{med / (x['edges'] / 1e6):>12.2f}{cpu:>7.2f}{cpu / (x['edges'] / 1e6):>8.2f}"
+              f"{statistics.median(y['iterations'] for y in runs):>6.0f}"
               f"{statistics.median(y['peak_rss_mb'] for y in runs):>12.0f}"
               f"{statistics.median(y['size_pct'] for y in runs):>8.2f}"
-              f"{statistics.median(y['re1'] for y in runs):>11.3e}", flush=True)
+              f"{statistics.median(y['re1'] for y in runs):>11.3e}{os.getloadavg()[0]:>8.2f}", flush=True)
     print("Reference (authors' Java, ba_100k, ratio 0.3 L1): 19.28 s algorithm, 23.16 s wall, "
           "1011 MB peak RSS (medians, same kind of machine).")
     return 0

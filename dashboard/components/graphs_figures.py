@@ -149,3 +149,21 @@ def sweep_figure(rows: pd.DataFrame, *, height: int = 320) -> go.Figure:
     fig.update_xaxes(title_text="summary size / input size", tickformat=".0%")
     fig.update_layout(margin=dict(l=10, r=10, t=50, b=10), height=height, showlegend=False)
     return fig
+
+
+def add_block_lines(fig: go.Figure, members: np.ndarray, side: int, *, max_blocks: int = 60) -> go.Figure:
+    """Thin lines between supernodes on an adjacency heatmap whose nodes are ordered by supernode.
+
+    ``members``: nodes per supernode (in supernode order); ``side``: pixels per side of the image
+    (it may be block-averaged from |V| nodes). Skipped above ``max_blocks`` supernodes (clutter).
+    """
+    m = np.asarray(members, dtype=np.int64)
+    n = int(m.sum())
+    if n == 0 or not 1 < m.size <= max_blocks:
+        return fig
+    edges = np.cumsum(m)[:-1] * side / n - 0.5  # pixel centres are at 0..side-1
+    line = dict(color="rgba(214,39,40,0.45)", width=1)
+    for b in edges:
+        fig.add_shape(type="line", x0=b, x1=b, y0=-0.5, y1=side - 0.5, line=line, layer="above")
+        fig.add_shape(type="line", x0=-0.5, x1=side - 0.5, y0=b, y1=b, line=line, layer="above")
+    return fig

@@ -111,15 +111,20 @@ def _draw_result(store: RunStore, run: Run, key: str) -> None:
         hi = float(max(orig[1].max(), recon[1].max(), 1e-9))
         side = orig[1].shape[0]
         a, b = st.columns(2)
-        a.plotly_chart(heatmap_static(orig[1], title="Input adjacency A, nodes ordered by supernode",
-                                      colorscale="Blues", zmin=0, zmax=hi, max_side=256, height=430),
-                       key=f"{key}-adj-a")
-        b.plotly_chart(heatmap_static(recon[1], title="Reconstruction Â from the summary",
-                                      colorscale="Blues", zmin=0, zmax=hi, max_side=256, height=430),
-                       key=f"{key}-adj-r")
+        fig_a = heatmap_static(orig[1], title="Input adjacency A, nodes ordered by supernode",
+                               colorscale="Blues", zmin=0, zmax=hi, max_side=256, height=430)
+        fig_r = heatmap_static(recon[1], title="Reconstruction Â from the summary",
+                               colorscale="Blues", zmin=0, zmax=hi, max_side=256, height=430)
+        a.plotly_chart(gf.add_block_lines(fig_a, members, side), key=f"{key}-adj-a")
+        b.plotly_chart(gf.add_block_lines(fig_r, members, side), key=f"{key}-adj-r")
+        notes = []
+        if 1 < members.size <= 60:
+            notes.append("Thin red lines separate the supernodes.")
         if side < r["nodes"]:
-            st.caption(f"Both block-averaged to {side}×{side} pixels: each pixel is the mean over about "
-                       f"{(r['nodes'] / side) ** 2:,.0f} node pairs.")
+            notes.append(f"Both block-averaged to {side}×{side} pixels: each pixel is the mean over about "
+                         f"{(r['nodes'] / side) ** 2:,.0f} node pairs.")
+        if notes:
+            st.caption(" ".join(notes))
         explain("graphs_heatmaps", expanded=False, title="About the two heatmaps")
     _downloads(store, run, key)
 

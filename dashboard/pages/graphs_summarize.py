@@ -30,6 +30,7 @@ st.markdown(f"**{choice.title}** — {choice.nodes:,} nodes, {choice.edges:,} ed
 for note in choice.notes:
     st.info(note, icon=":material/build:")
 explain("graphs_bits", expanded=False, title="Bits, budget and why sparse graphs collapse")
+explain("graphs_faithful", expanded=False, title="How close is this to the authors' SSumM?")
 
 go_one, go_sweep = st.columns(2)
 with guard("Cannot start the run"):

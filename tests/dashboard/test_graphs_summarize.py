@@ -120,3 +120,33 @@ def test_runs_page_draws_an_ssumm_run_with_the_graphs_viewer(tmp_db):
     at = AppTest.from_file(str(ROOT / "dashboard/pages/runs.py"), default_timeout=60).run()
     assert not at.exception and not at.error
     assert "Supernodes |S|" in [m.label for m in at.metric]
+
+
+@needs_ssumm
+def test_graph_above_the_drawing_limit_shows_statistics_not_nodes(tmp_db):
+    from dashboard.components.graphs_view import DRAW_MAX_NODES
+    from engine.graphs.experiments import SSumMConfig
+    from engine.runs.store import RunStore
+
+    n = DRAW_MAX_NODES + 500
+    rid = _finished_run("ssumm", SSumMConfig(source=f"generator:ba?n={n}&m=2&seed=0", ratio=0.3))
+    store = RunStore()
+    assert store.latest_snapshot(rid, "edges") is None          # the edge list is not even stored
+    assert store.get_run(rid).result["drawable"] is False
+    at = _page().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("more than this page draws node by node" in i.value for i in at.info)
+    assert "Supernodes |S|" in [m.label for m in at.metric]
+
+
+def test_block_lines_fall_between_supernodes_even_when_downsampled():
+    import plotly.graph_objects as go
+
+    from dashboard.components.graphs_figures import add_block_lines
+
+    fig = add_block_lines(go.Figure(), [2, 3, 5], side=10)        # 10 nodes, one pixel each
+    xs = sorted({s.x0 for s in fig.layout.shapes if s.x0 == s.x1})
+    assert xs == [1.5, 4.5]                                        # after nodes 0-1 and 2-4
+    half = add_block_lines(go.Figure(), [2, 3, 5], side=5)        # 2 nodes per pixel
+    assert sorted({s.x0 for s in half.layout.shapes if s.x0 == s.x1}) == [0.5, 2.0]
+    assert len(add_block_lines(go.Figure(), [1] * 100, side=100).layout.shapes) == 0   # clutter: none

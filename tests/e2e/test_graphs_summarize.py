@@ -11,6 +11,16 @@ def wait_idle(page, timeout=30.0):
         time.sleep(0.2)
 
 
+def tall_shot(page, shot, name):
+    """Screenshot of the whole page: Streamlit scrolls inside its own container, so grow the window."""
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('section, [data-testid=stMain]')]"
+        ".map(e => e.scrollHeight), document.body.scrollHeight)")
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 100, 12000)})
+    time.sleep(1.0)  # let Plotly re-layout to the new size
+    shot(page, name)
+
+
 def open_page(page, app_url):
     """Through the sidebar: the page's URL is "/" while it is the app's default page."""
     page.goto(app_url)
@@ -29,7 +39,7 @@ def test_summarize_karate_shows_live_curves_drawings_and_exports(page, app_url, 
     assert page.locator(".js-plotly-plot").count() >= 5  # curves, input graph, summary graph, 2 heatmaps
     assert page.get_by_role("button", name="Download Summary (authors' format)").count() == 1
     assert page.get_by_text("Unexpected error").count() == 0
-    shot(page, "graphs-summarize-karate")
+    tall_shot(page, shot, "graphs-summarize-karate")
 
 
 def test_bad_upload_shows_an_error_in_the_browser(page, app_url, shot, tmp_path):
@@ -41,3 +51,15 @@ def test_bad_upload_shows_an_error_in_the_browser(page, app_url, shot, tmp_path)
     page.locator("input[type='file']").set_input_files(str(bad))
     page.get_by_text("not a text file").wait_for()
     shot(page, "graphs-summarize-bad-upload")
+
+
+def test_ratio_sweep_draws_the_error_vs_size_curve(page, app_url, shot):
+    open_page(page, app_url)
+    page.get_by_text("34 nodes, 78 edges").wait_for()
+    wait_idle(page)
+    page.get_by_role("button", name="Sweep ratios 0.1 … 0.9 (error vs size)").click()
+    page.get_by_text("RE1 vs size").wait_for(timeout=120_000)
+    page.get_by_role("button", name="Download the curve (CSV)").wait_for(timeout=120_000)
+    wait_idle(page)
+    assert page.get_by_text("Unexpected error").count() == 0
+    tall_shot(page, shot, "graphs-summarize-sweep")

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.cli import build_parser, main
@@ -77,12 +79,22 @@ def test_run_ssumm_writes_the_authors_format_and_the_result_json(edge_file, tmp_
                  "--out", str(out), "--json", str(res), "--quiet"])
     assert code == 0
     result = json.loads(res.read_text())
-    assert CONTRACT_KEYS <= set(result)
+    assert CONTRACT_KEYS <= set(result), CONTRACT_KEYS - set(result)
+    for key in CONTRACT_KEYS:      # plain JSON numbers, counts as whole numbers
+        assert isinstance(result[key], int if key in {"nodes", "edges", "supernodes", "superedges"}
+                          else (int, float)) and not isinstance(result[key], bool), key
     assert (result["nodes"], result["edges"]) == (34, 78)
+    assert result["input_bits"] == pytest.approx(2 * 78 * math.log2(34))
+    assert 0 < result["size_bits"] <= 0.3 * result["input_bits"] and result["seconds"] > 0
     text = out.read_text()
     assert text.startswith("<Subnode of each supernode>\n") and "<Superedge info>" in text
-    back = Summary.from_text(text)
+    # --out round-trips: read back with the input's edges, it is the same summary with the same errors
+    edges = np.loadtxt(edge_file, dtype=np.int64, comments="#")
+    back = Summary.from_text(text, edges)
     assert back.n_supernodes == result["supernodes"] and back.n_superedges == result["superedges"]
+    assert back.n_nodes == 34 and back.n_edges == 78
+    assert (back.re1, back.re2) == (pytest.approx(result["re1"], rel=1e-9), pytest.approx(result["re2"], rel=1e-9))
+    assert back.size_bits <= result["size_bits"] + 1e-9   # the file's ω_max ≤ the running maximum
 
 
 @needs_ssumm

@@ -184,6 +184,14 @@ def test_bad_edges_raise_data_error(edges, n):
         ssumm_edges(edges, n, ratio=0.5)
 
 
+def test_huge_raw_ids_are_refused_before_allocating_anything():
+    with pytest.raises(DataError, match="raw ids"):
+        ssumm_edges(np.array([[0, 10**15], [1, 2]]), ratio=0.5)
+    # through networkx (or the file reader) any ids are numbered 0..n-1 first
+    s = ssumm(nx.Graph([(10**15, 2**62), (2**62, -7), (-7, 10**15)]), ratio=0.9, seed=0)
+    assert s.n_nodes == 3 and sorted(s.node_ids.tolist()) == [-7, 10**15, 2**62]
+
+
 def test_directed_graph_is_refused_with_a_hint():
     with pytest.raises(DataError, match="undirected"):
         ssumm(nx.DiGraph([(0, 1)]), ratio=0.5)
