@@ -6,6 +6,10 @@ batch 1 and 64 on one thread. "vs dense" is the dense backend's median over this
 the same run (> 1: faster than dense); "ideal" is dense MACs / non-zero MACs.
 
     python bench/sparse_speed.py [--budget 0.8] [--threads 1]
+    python bench/sparse_speed.py --trained rigl,magnitude --sparsity 0.98   # the speed meter of trained runs
+
+``--trained`` trains each method with the app's defaults (``run_sparse``) and prints the
+``result["speed"]`` rows the app shows next to a finished run.
 """
 from __future__ import annotations
 
@@ -46,7 +50,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=0.8, help="timing seconds per density")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--trained", default="", help="comma-separated methods: time trained runs instead")
+    parser.add_argument("--sparsity", type=float, default=0.98)
     args = parser.parse_args()
+    if args.trained:
+        return trained(args.trained.split(","), args.sparsity)
     print(f"MLP 64-256-256-10, torch {torch.__version__}, {args.threads} thread(s), median latency")
     print(f"{'density':>8} {'backend':>10} {'batch':>5} {'median ms':>10} {'p90 ms':>8} {'vs dense':>9} {'ideal':>6} {'max|Δ|':>8}")
     for density in (1.0, 0.5, "2:4", 0.1, 0.02):
@@ -56,6 +64,25 @@ def main() -> None:
             label = f"{r['density']:.2f}" if density != "2:4" else "2:4"
             print(f"{label:>8} {r['backend']:>10} {r['batch']:>5} {r['median_ms']:>10.4f} {r['p90_ms']:>8.4f} "
                   f"{r['speedup_vs_dense']:>8.2f}x {r['theoretical_flop_ratio']:>5.1f}x {r['max_abs_diff']:>8.1e}")
+
+
+def trained(methods: list[str], sparsity: float) -> None:
+    """The speed meter in the result of real runs (digits, MLP 64-256-256-10, app defaults)."""
+    import os
+
+    from engine.runs.reporter import NullReporter
+    from engine.sparse.config import SparseConfig
+    from engine.sparse.experiments import run_sparse
+
+    print(f"Speed meter of trained runs (result['speed']), 1 thread; load average {os.getloadavg()[0]:.2f}")
+    print("| method | sparsity | test acc % | backend | batch | median ms | × dense (measured) | FLOP ratio (ideal) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for method in methods:
+        r = run_sparse(SparseConfig(method=method, sparsity=0.0 if method == "dense" else sparsity), NullReporter())
+        for row in sorted(r["speed"], key=lambda x: (x["batch"], x["backend"])):
+            print(f"| {method} | {r['sparsity']:.3f} | {100 * r['test_accuracy']:.1f} | {row['backend']} | "
+                  f"{row['batch']} | {row['median_ms']:.4f} | {row['speedup_vs_dense']:.2f} | "
+                  f"{row['theoretical_flop_ratio']:.1f} |")
 
 
 if __name__ == "__main__":

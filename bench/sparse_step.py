@@ -6,8 +6,9 @@ Same model (MLP 64-256-256-10), batch 64 of digits, Adam, one thread, CPU time o
 interleaved in short blocks, median over repeats. Variants:
 
 * dense        — the lab's training step with no sparsifier (the baseline);
-* lab (in-place masks) — the lab's step with a magnitude sparsifier: gradients and weights masked
-                 in place with one ``torch._foreach_mul_`` each (``engine.sparse.masks``);
+* lab (in-place masks) — the lab's step with a magnitude sparsifier: gradients masked in place with
+                 one ``torch._foreach_mul_`` (pruned weights then stay exactly 0: zero gradient, zero
+                 optimizer moments; ``engine.sparse.train``);
 * parametrize  — the same masks as a ``torch.nn.utils.parametrize`` ``W * M`` parametrization
                  (torch.ao.pruning's ``FakeSparsity``);
 * nn.utils.prune — ``prune.custom_from_mask`` (a forward pre-hook recomputing ``W_orig * M``).
@@ -95,10 +96,12 @@ def main() -> None:
     for _ in range(args.repeats):  # interleaved, so machine load hits all variants alike
         for k, step in variants.items():
             times[k].append(timed(step, args.steps))
+    import os
+
     dense = statistics.median(times["dense"])
     prune_t = statistics.median(times["torch.nn.utils.prune"])
     print(f"MLP 64-256-256-10, batch 64, Adam, 1 thread, sparsity {args.sparsity}, "
-          f"{args.steps} steps × {args.repeats} repeats (median)")
+          f"{args.steps} steps × {args.repeats} repeats (median CPU time); load average {os.getloadavg()[0]:.2f}")
     print("| variant | µs / step | × dense | × nn.utils.prune |\n|---|---|---|---|")
     for k, ts in times.items():
         t = statistics.median(ts)

@@ -26,6 +26,11 @@ def _ints(text: str) -> tuple[int, ...]:
 
 
 def _floats(text: str) -> tuple[float, ...]:
+    """``"0.5, 0.9"`` -> ``(0.5, 0.9)``.
+
+    >>> _floats("0.5, 0.9,0.98")
+    (0.5, 0.9, 0.98)
+    """
     try:
         return tuple(float(t) for t in str(text).replace(" ", "").split(",") if t)
     except ValueError:
@@ -75,19 +80,37 @@ def build_sparse(args: argparse.Namespace):
             raise ConfigError(f"Recipe file {path} does not exist.")
         values.update(load_recipe(path.read_text()))
     values.update(_values(args, SparseConfig))
-    return SparseConfig.from_dict(values)
+    config = SparseConfig.from_dict(values)
+    _preflight([config])
+    return config
+
+
+def _preflight(configs) -> None:
+    """Data files and layer sizes are checked here, so bad input fails before a run is recorded."""
+    from engine.sparse.experiments import preflight
+
+    seen = set()
+    for c in configs:
+        key = (c.method, c.nm)  # one check per method is enough: data and model are shared
+        if key not in seen:
+            seen.add(key)
+            preflight(c)
 
 
 def build_sweep(args: argparse.Namespace):
-    from engine.sparse.sweep import SweepConfig
+    from engine.sparse.sweep import SweepConfig, sweep_configs
 
-    return SweepConfig.from_dict(_values(args, SweepConfig))
+    config = SweepConfig.from_dict(_values(args, SweepConfig))
+    _preflight(sweep_configs(config))
+    return config
 
 
 def build_sensitivity(args: argparse.Namespace):
     from engine.sparse.sweep import SensitivityConfig
 
-    return SensitivityConfig.from_dict(_values(args, SensitivityConfig))
+    config = SensitivityConfig.from_dict(_values(args, SensitivityConfig))
+    _preflight([config.base()])
+    return config
 
 
 def _write_rows(args, result: dict, store, run_id) -> None:

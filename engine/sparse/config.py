@@ -51,6 +51,8 @@ class SparseConfig(Config):
     sparsity: float = 0.9  # fraction of prunable weights removed (structured: of hidden units)
     scope: str = "global"  # global | layer: one threshold for all layers, or the same sparsity per layer
     distribution: str = "erk"  # erk | uniform: initial layer densities of SET / RigL
+    sparse_init: str = "dense"  # dense | fan-in: masks drawn at init (random, SNIP, GraSP, SynFlow, SET, RigL)
+    # keep the dense init, or rescale kept weights to each unit's sparse fan-in (Evci et al. AAAI 2022)
     epochs: int = 50
     finetune_epochs: int = 10
     lr: float = 5e-3
@@ -86,6 +88,8 @@ class SparseConfig(Config):
     # sparse model soups
     soup_size: int = 3  # ingredients averaged per round
     soup_vary: str = "seed"  # seed | lr: what differs between ingredients
+    # speed meter: time the trained model's inference, dense vs torch CSR vs scipy CSR, batch 1 and 64
+    speed_meter: bool = True  # adds result["speed"] (about 0.6 s; sweeps switch it off)
 
     def validate(self) -> None:
         require(self.dataset in DATASETS, f"Unknown dataset '{self.dataset}'. Choose one of: {', '.join(DATASETS)}.")
@@ -99,6 +103,7 @@ class SparseConfig(Config):
                 f"Sparsity must be in [0, 1): {self.sparsity} is impossible (1.0 would remove every weight).")
         require(self.scope in ("global", "layer"), f"Scope must be 'global' or 'layer', not '{self.scope}'.")
         require(self.distribution in ("erk", "uniform"), f"Distribution must be 'erk' or 'uniform', not '{self.distribution}'.")
+        require(self.sparse_init in ("dense", "fan-in"), f"Sparse init must be 'dense' or 'fan-in', not '{self.sparse_init}'.")
         require(self.epochs >= 1, f"Epochs must be at least 1 (got {self.epochs}).")
         require(self.finetune_epochs >= 0, "Fine-tuning epochs cannot be negative.")
         require(self.lr > 0, f"The learning rate must be positive (got {self.lr}).")

@@ -2,7 +2,10 @@
 
 ``run_sparse(config, reporter) -> dict`` builds data and model from the config, lets the method's
 sparsifier run its recipe in the shared training loop (``engine.sparse.train``), then reports the
-sparsity ledger, exports (model, masks, YAML recipe) and returns the result dict.
+sparsity ledger, times the trained model's inference (``result["speed"]``: dense vs torch CSR vs
+scipy CSR at batch 1 and 64, next to the theoretical FLOP ratio; ``speed_meter=False`` skips it),
+exports (model, masks, YAML recipe) and returns the result dict. ``preflight(config)`` runs every
+check that needs no training (data files, layer sizes) so bad input fails before a run starts.
 """
 from __future__ import annotations
 
@@ -32,6 +35,35 @@ def build(config: SparseConfig):
     sparsifier = make_sparsifier(config)
     sparsifier.prepare(model, None if config.method != "dense" else [])
     return data, model, sparsifier
+
+
+def preflight(config: SparseConfig) -> None:
+    """Check what can be checked without training, so impossible settings fail before a run starts.
+
+    Reads the data (an IDX file with a bad header, a wrong size or non-28×28 images raises
+    DataError), builds the model and lets the sparsifier check it (a layer too small for the N:M
+    pattern raises ConfigError). The CLI calls it before recording a run; the app may too.
+    """
+    _, model, sparsifier = build(config)
+    if hasattr(sparsifier, "check_model"):
+        sparsifier.check_model(model)
+
+
+def speed_meter(model, data, *, budget_s: float = 0.6) -> list[dict]:
+    """The speed meter's rows for the trained ``model``: dense vs torch CSR vs scipy CSR, batch 1 and 64.
+
+    Each row (``engine.sparse.speed.measure_speed``): backend, batch, median_ms, p90_ms, repeats,
+    speedup_vs_dense (measured), theoretical_flop_ratio (dense / non-zero MACs), density,
+    max_abs_diff (sparse output vs dense), threads, note. An infinite ratio is reported as None.
+    """
+    from engine.sparse.speed import measure_speed
+
+    rows = measure_speed(model, tuple(data.x_train.shape[1:]), batch_sizes=(1, 64), budget_s=budget_s, threads=1)
+    for r in rows:
+        for k in ("speedup_vs_dense", "theoretical_flop_ratio"):
+            if not np.isfinite(r[k]):
+                r[k] = None
+    return rows
 
 
 def summarize(config: SparseConfig, model, sparsifier, data, seconds: float) -> dict:
@@ -67,7 +99,11 @@ def summarize(config: SparseConfig, model, sparsifier, data, seconds: float) -> 
 
 
 def sparsifier_target(config: SparseConfig) -> float:
-    """The sparsity the method aims at: N:M methods have 1 - N/M; dense has 0."""
+    """The sparsity the method aims at: N:M methods have 1 - N/M; dense has 0.
+
+    >>> sparsifier_target(SparseConfig(method="nm-bdwp", nm="1:4")), sparsifier_target(SparseConfig(method="dense"))
+    (0.75, 0.0)
+    """
     from engine.sparse.methods.registry import NM_METHODS
 
     if config.method == "dense":
@@ -119,6 +155,8 @@ def _run_sparse(config: SparseConfig, reporter) -> dict:
     result["steps"] = trainer.step
     for w in result["warnings"]:
         reporter.log("Ledger: " + w)
+    if config.speed_meter and not trainer.stopped:
+        result["speed"] = speed_meter(model, data)
     if not trainer.stopped:
         export_all(config, model, sparsifier, reporter)
     return result
@@ -139,4 +177,5 @@ EXPERIMENTS = {
     "sensitivity": (SensitivityConfig, _sensitivity),
 }
 
-__all__ = ["EXPERIMENTS", "SparseConfig", "SweepConfig", "SensitivityConfig", "run_sparse", "build", "ConfigError"]
+__all__ = ["EXPERIMENTS", "SparseConfig", "SweepConfig", "SensitivityConfig", "run_sparse", "build", "preflight",
+           "speed_meter", "ConfigError"]

@@ -15,6 +15,12 @@ def recipe_yaml(config: SparseConfig) -> str:
     """A YAML recipe: the full config plus the equivalent CLI command.
 
     ``python -m engine run sparse --recipe recipe.yaml`` reads it back (any flag given too overrides it).
+
+    >>> cfg = SparseConfig(method="nm-srste", nm="1:4", hidden=(64, 32), seed=2)
+    >>> SparseConfig.from_dict(load_recipe(recipe_yaml(cfg))) == cfg
+    True
+    >>> "--method nm-srste" in recipe_yaml(cfg) and "--nm 1:4" in recipe_yaml(cfg)
+    True
     """
     d = config.to_dict()
     d = {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}

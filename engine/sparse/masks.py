@@ -7,13 +7,14 @@ detaches, and ``state_dict()`` returns the masks by fqn.
 
 How masks are enforced (measured in ``bench/sparse_step.py``): not by a forward parametrization
 ``W * M`` (``FakeSparsity``), which costs an extra multiply forward and backward per layer on every
-step, but in place: after ``loss.backward()`` the training loop calls ``mask_grads()`` (zeroes the
-gradients of pruned weights, so momentum / Adam moments of pruned weights stay zero) and after
-``optimizer.step()`` ``apply_masks()`` (zeroes pruned weights). Both are one ``torch._foreach_mul_``
-over all layers. The forward pass therefore always sees exactly ``W ⊙ M``, the same function a
-parametrization computes. Methods whose forward or backward is *not* ``W ⊙ M`` (SR-STE, BDWP: a
-straight-through or a pruned backward) register a real ``torch.nn.utils.parametrize``
-parametrization instead (see ``methods/nm_methods.py``).
+step, but in place: ``set_masks`` zeroes newly pruned weights (``apply_masks()``) and the optimizer
+moments of every weight whose mask flipped, and after ``loss.backward()`` the training loop calls
+``mask_grads()`` (one ``torch._foreach_mul_`` over all layers), so a pruned weight has a zero
+gradient and zero moments and the optimizer leaves it at exactly 0 (see ``engine.sparse.train``).
+The forward pass therefore always sees exactly ``W ⊙ M``, the same function a parametrization
+computes, for one extra multiply of the gradients per step. Methods whose forward or backward is
+*not* ``W ⊙ M`` (SR-STE, BDWP: a straight-through or a pruned backward) register a real
+``torch.nn.utils.parametrize`` parametrization instead (see ``methods/nm_methods.py``).
 """
 from __future__ import annotations
 
@@ -102,6 +103,25 @@ def layer_densities(shapes: dict[str, tuple[int, ...]], sparsity: float, distrib
     raise ConfigError(f"Unknown layer distribution '{distribution}'; use 'uniform' or 'erk'.")
 
 
+@torch.no_grad()
+def sparse_fan_in_init_(weight: torch.Tensor, mask: torch.Tensor) -> None:
+    """Rescale each unit's incoming weights from the dense to its *sparse* fan-in, in place.
+
+    Sparsity-aware initialisation (Evci et al., AAAI 2022, "Gradient Flow in Sparse Neural
+    Networks and How Lottery Tickets Win", Sec. 4): a dense init draws unit i's weights with
+    variance ∝ 1/fan_in; with only k_i of them kept the unit's input variance shrinks by k_i/fan_in
+    and the signal fades layer by layer. Multiplying row i by sqrt(fan_in / k_i) restores it
+    (rows with no kept weight are left alone).
+
+    >>> w = torch.ones(2, 4); m = torch.tensor([[1, 0, 0, 0], [1, 1, 1, 1]], dtype=torch.bool)
+    >>> sparse_fan_in_init_(w, m); w[:, 0].tolist()
+    [2.0, 1.0]
+    """
+    w2, m2 = as_2d(weight), as_2d(mask)
+    kept = m2.sum(1).clamp(min=1).to(weight.dtype)  # (out,)
+    w2.mul_((m2.shape[1] / kept).sqrt().unsqueeze(1))
+
+
 def as_2d(mask: torch.Tensor) -> torch.Tensor:
     """A weight-shaped tensor as (out, in·k·k): the layout masks are drawn and N:M groups are formed in."""
     return mask.reshape(mask.shape[0], -1)
@@ -117,6 +137,7 @@ class MaskSparsifier(BaseSparsifier):
 
     name = "base"
     paper = ""
+    sparse_init = "dense"  # dense | fan-in: rescale weights to the sparse fan-in when masks are drawn at init
 
     def __init__(self, defaults: dict[str, Any] | None = None) -> None:
         super().__init__(defaults=dict(defaults or {}))
@@ -189,14 +210,17 @@ class MaskSparsifier(BaseSparsifier):
         raise NotImplementedError
 
     def step(self, use_path: bool = True) -> None:
-        """Recompute every mask (``update_mask`` per group), then zero the pruned weights."""
+        """Recompute every mask (``update_mask`` per group), then zero the pruned weights and the
+        optimizer moments of every weight whose mask flipped (as ``set_masks`` does)."""
         if not self.enable_mask_update:
             return
+        before = {f: m.clone() for f, m in self.masks().items()}
         with torch.no_grad():
             for g in self.groups:
                 self.update_mask(**g)
         self._refresh()
         self.version += 1
+        self._reset_moments({f: self.mask(f) ^ m for f, m in before.items()})
         self.apply_masks()
 
     def squash_mask(self, *args, **kwargs) -> None:
@@ -222,6 +246,13 @@ class MaskSparsifier(BaseSparsifier):
         if grads and all(g is not None for g in grads):
             torch._foreach_mul_(grads, self._masks_f)
 
+    def init_for_masks(self) -> None:
+        """After masks are drawn at initialisation: ``sparse_init="fan-in"`` rescales the kept
+        weights to each unit's sparse fan-in (:func:`sparse_fan_in_init_`); "dense" keeps the init."""
+        if self.sparse_init == "fan-in":
+            for fqn in self.fqns:
+                sparse_fan_in_init_(self.weight(fqn), self.mask(fqn))
+
     # --- hooks and recipe (no-ops by default) ---------------------------------------------------
     def on_train_begin(self, trainer) -> None:
         """Called once before training (pruning at initialisation draws its masks here)."""
@@ -230,7 +261,7 @@ class MaskSparsifier(BaseSparsifier):
         """Called with dense gradients in ``.grad``, before they are masked (RigL grows here)."""
 
     def after_step(self, step: int) -> None:
-        """Called after the optimizer step and ``apply_masks`` (schedules prune here)."""
+        """Called after the optimizer step (schedules prune here, through ``set_masks``)."""
 
     def regularizer(self) -> torch.Tensor | None:
         """An extra loss term (group lasso), or None."""

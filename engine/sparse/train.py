@@ -5,10 +5,17 @@ One step (``Trainer.train_step``)::
     loss = CE(model(x), y) [+ sparsifier.regularizer()]
     loss.backward()
     sparsifier.after_backward(step)   # dense gradients available (RigL grows here)
-    sparsifier.mask_grads()           # pruned weights get no update, their moments stay zero
-    optimizer.step()
-    sparsifier.apply_masks()          # pruned weights are exactly zero for the next forward
+    sparsifier.mask_grads()           # pruned weights get a zero gradient, so their moments stay zero
+    optimizer.step()                  # ... and Adam / SGD (+ momentum, weight decay) leave them at 0
     sparsifier.after_step(step)       # schedules (GMP), SET, IMP's rewind point
+
+Pruned weights stay exactly zero without a second multiply after ``optimizer.step()``: their
+gradient is zero and so are their optimizer moments (``set_masks`` zeroes the moments of every
+weight whose mask flips and zeroes newly pruned weights), so Adam's update ``m / (√v + ε)`` and
+SGD's ``momentum · buf + g + λ w`` are exactly 0 there. That saves one pass over every masked
+weight per step (``bench/sparse_step.py`` measures the masked step against a dense one);
+``test_pruned_weights_stay_exactly_zero_through_every_optimizer_step`` checks the claim for Adam and
+SGD with momentum and weight decay, while masks change.
 
 Batches are drawn by tensor indexing with a seeded generator (no DataLoader: it costs more than
 the step on digits). Per epoch it reports ``train/loss``, ``train/accuracy``, ``val/accuracy``,
@@ -77,8 +84,7 @@ class Trainer:
         (loss if reg is None else loss + reg).backward()
         sp.after_backward(self.step)
         sp.mask_grads()
-        opt.step()
-        sp.apply_masks()
+        opt.step()  # pruned weights: zero gradient and zero moments, so they stay exactly 0 (module doc)
         sp.after_step(self.step)
         return loss.detach(), logits.detach()
 

@@ -38,6 +38,12 @@ class _DynamicSparsifier(RandomSparsifier):
         self.end = max(1, int(self.end_frac * trainer.total_steps))
 
     def drop_fraction(self, step: int) -> float:
+        """f(t): cosine-decayed (RigL, Eq. 1) or constant α (SET), 0 from ``end`` on.
+
+        >>> sp = SETSparsifier(0.9, drop_fraction=0.3, decay="constant"); sp.end = 100
+        >>> sp.drop_fraction(10), sp.drop_fraction(100), sp.is_update_step(50), sp.is_update_step(60)
+        (0.3, 0.0, True, False)
+        """
         if step >= self.end:
             return 0.0
         return cosine_drop_fraction(step, alpha=self.alpha, end=self.end) if self.decay == "cosine" else self.alpha

@@ -11,6 +11,11 @@
 * SynFlow (Tanaka et al., NeurIPS 2020, Alg. 1): data-free; ``R = 1ᵀ (Π |W_l|) 1`` on an all-ones
   input with |weights| and no biases, score ``|∂R/∂θ ⊙ θ|``; pruned over ``synflow_iters`` rounds
   with the exponential schedule ``density^(k/n)``. Computed in float64 to avoid overflow.
+
+All of them (and SET / RigL, whose initial mask is random) keep PyTorch's dense initialisation of
+the surviving weights by default; ``sparse_init="fan-in"`` rescales each unit to its sparse fan-in
+(Evci et al., AAAI 2022), an addition to the papers above that matters at extreme sparsity
+(random uniform at 98 %: 48.7 → 68.4 % on digits, ``bench/sparse_accuracy.py``).
 """
 from __future__ import annotations
 
@@ -46,6 +51,7 @@ class RandomSparsifier(MaskSparsifier):
             m[keep] = True
             masks[f] = m.reshape(shape)
         self.set_masks(masks)
+        self.init_for_masks()
 
 
 class _DataScored(MaskSparsifier):
@@ -69,6 +75,7 @@ class _DataScored(MaskSparsifier):
 
     def on_train_begin(self, trainer) -> None:
         self.set_masks(scores_to_masks(self.scores(trainer), self.sparsity_level, self.scope))
+        self.init_for_masks()
 
 
 class SNIPSparsifier(_DataScored):
@@ -146,6 +153,7 @@ class SynFlowSparsifier(MaskSparsifier):
             scores = {f: (w.grad * w).detach().abs() for f, w in weights.items()}
             masks = scores_to_masks(scores, 1.0 - density ** (k / self.iterations), self.scope, masks)
         self.set_masks(masks)
+        self.init_for_masks()
 
 
 FACTORIES = {

@@ -28,7 +28,15 @@ NM_METHODS = ("nm-srste", "nm-bdwp", "nm-decay")
 
 
 def make_sparsifier(config) -> Any:
-    """The sparsifier for ``config.method`` built with ``config``'s settings."""
+    """The sparsifier for ``config.method`` built with ``config``'s settings.
+
+    >>> from engine.sparse.config import SparseConfig
+    >>> sp = make_sparsifier(SparseConfig(method="rigl", sparsity=0.9, sparse_init="fan-in"))
+    >>> type(sp).__name__, sp.sparsity_level, sp.sparse_init
+    ('RigLSparsifier', 0.9, 'fan-in')
+    """
     module = importlib.import_module(f"engine.sparse.methods.{METHOD_INFO[config.method][0]}")
     factory: Callable[[Any], Any] = module.FACTORIES[config.method]
-    return factory(config)
+    sparsifier = factory(config)
+    sparsifier.sparse_init = getattr(config, "sparse_init", "dense")  # used by methods that mask at init
+    return sparsifier

@@ -19,7 +19,11 @@ LR_FACTORS = (1.0, 0.5, 2.0, 0.25, 4.0)
 
 
 def average_state(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    """Uniform soup: the element-wise mean of several state dicts."""
+    """Uniform soup: the element-wise mean of several state dicts (a weight that is 0 in all stays 0).
+
+    >>> average_state([{"w": torch.tensor([0.0, 2.0])}, {"w": torch.tensor([0.0, 4.0])}])["w"].tolist()
+    [0.0, 3.0]
+    """
     return {k: torch.stack([s[k] for s in states]).mean(0) for k in states[0]}
 
 

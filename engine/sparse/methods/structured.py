@@ -5,7 +5,8 @@ group-lasso regulariser that pushes whole units towards zero during training.
   which ranks filters by their L1 norm; here the L2 norm of a unit's incoming weights): in every
   hidden layer remove ``round(s · units)`` units with the smallest norm. Removing a unit zeroes its
   incoming row *and* its outgoing column in the next layer, so the dense model can be shrunk.
-  The output layer's units (the classes) are never removed. ``sparsity`` here is the fraction of
+  The output layer's units (the classes) are never removed, and every hidden layer keeps at least
+  one unit (an empty layer would disconnect the network). ``sparsity`` here is the fraction of
   hidden *units* removed; the weight sparsity that follows is reported.
 * Group lasso (Wen et al., NeurIPS 2016, "Learning Structured Sparsity in Deep Neural Networks",
   Eq. 2; Scardapane et al. 2017): ``λ Σ_units ‖W_unit‖₂`` added to the loss while training dense.
@@ -45,10 +46,18 @@ class StructuredSparsifier(MaskSparsifier):
 
     def unit_masks(self) -> dict[str, torch.Tensor]:
         """Kept units of every hidden layer (True = kept)."""
-        return {p: topk_mask(self.unit_norms(p), keep_count(self.weight(p).shape[0], self.sparsity_level))
+        return {p: topk_mask(self.unit_norms(p), max(1, keep_count(self.weight(p).shape[0], self.sparsity_level)))
                 for p, _ in self.pairs()}
 
     def masks_from_units(self, units: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Weight masks that remove whole units: the unit's row in its layer and its column in the next.
+
+        >>> from engine.sparse.models import MLP
+        >>> sp = StructuredSparsifier(0.5); sp.prepare(MLP(3, (4,), 2))
+        >>> m = sp.masks_from_units({"layers.0.weight": torch.tensor([True, False, True, False])})
+        >>> m["layers.0.weight"].all(1).tolist(), m["layers.1.weight"].all(0).tolist()
+        ([True, False, True, False], [True, False, True, False])
+        """
         masks = {f: torch.ones_like(self.weight(f), dtype=torch.bool) for f in self.fqns}
         for producer, consumer in self.pairs():
             keep = units[producer]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.errors import ConfigError, RunDiverged
+from engine.errors import ConfigError
 from engine.runs.reporter import MemoryReporter
 from engine.sparse.config import SparseConfig
 from engine.sparse.experiments import EXPERIMENTS, run_sparse
@@ -67,13 +67,8 @@ def test_cancel_returns_early_with_partial_results():
     assert "mask/layers.0.weight" in rep.snapshots  # the final mask is still reported
 
 
-def test_nan_loss_stops_with_a_clear_status_and_keeps_history():
-    rep = MemoryReporter()
-    cfg = SparseConfig(**{**TINY, "epochs": 3}, optimizer="sgd", lr=1e10, method="dense")
-    with pytest.raises(RunDiverged, match="learning rate"):
-        run_sparse(cfg, rep)
-    assert rep.progress_calls  # steps before the divergence were reported
-    assert rep.values("train/loss")  # and the loss of the steps that were still finite
+# NaN loss: see test_bad_input.py (a deterministic NaN at a known step, instead of a huge learning rate
+# whose first non-finite loss depended on floating-point details and was flaky).
 
 
 def test_two_d_sets_report_the_decision_boundary():

@@ -260,3 +260,49 @@ def test_squash_mask_leaves_a_plain_sparse_model():
     for f, m in masks.items():
         assert torch.all(model.get_parameter(f)[~m] == 0)
     assert not sp.groups
+
+
+@pytest.mark.parametrize("method", ["random-uniform", "snip", "rigl"])
+def test_sparse_fan_in_init_rescales_each_unit_to_its_kept_inputs(method):
+    config = tiny(method=method, sparsity=0.9, sparse_init="fan-in")
+    data, model, sp = build(config)
+    before = {f: sp.weight(f).detach().clone() for f in sp.fqns}
+    sp.on_train_begin(Trainer(model, sp, data, config, MemoryReporter()))
+    for fqn in sp.fqns:
+        w, m = sp.weight(fqn), sp.mask(fqn)
+        k = m.sum(1, keepdim=True).clamp(min=1).float()
+        expected = before[fqn] * m * (m.shape[1] / k).sqrt()
+        torch.testing.assert_close(w.detach(), expected)  # variance of each unit's input is dense-like again
+
+
+def test_dense_init_is_the_default_and_keeps_the_kept_weights():
+    config = tiny(method="random-erk", sparsity=0.9)
+    data, model, sp = build(config)
+    before = {f: sp.weight(f).detach().clone() for f in sp.fqns}
+    sp.on_train_begin(Trainer(model, sp, data, config, MemoryReporter()))
+    assert config.sparse_init == "dense"
+    for fqn in sp.fqns:
+        torch.testing.assert_close(sp.weight(fqn).detach(), before[fqn] * sp.mask(fqn))
+
+
+@pytest.mark.parametrize("optimizer, weight_decay", [("adam", 0.0), ("adam", 1e-3), ("sgd", 1e-3)])
+@pytest.mark.parametrize("method", ["random-erk", "rigl", "gmp"])
+def test_pruned_weights_stay_exactly_zero_through_every_optimizer_step(method, optimizer, weight_decay):
+    # The loop masks gradients only (no second multiply after optimizer.step()): zero gradient and
+    # zero moments must leave pruned weights at exactly 0 after every step, also while masks change.
+    config = tiny(method=method, sparsity=0.9, optimizer=optimizer, weight_decay=weight_decay, lr=1e-2,
+                  update_every=2, prune_every=1, prune_begin=0.0, prune_end=0.9, epochs=2)
+    data, model, sp = build(config)
+    trainer = Trainer(model, sp, data, config, MemoryReporter())
+    sp.on_train_begin(trainer)
+    if method == "gmp":
+        sp.begin, sp.end = 0, 12
+    versions = set()
+    for step in range(16):
+        idx = torch.arange(step * 32, step * 32 + 64) % len(data.x_train)
+        trainer.train_step(data.x_train[idx], data.y_train[idx])
+        trainer.step += 1
+        versions.add(sp.version)
+        for fqn in sp.fqns:
+            assert torch.count_nonzero(sp.weight(fqn)[~sp.mask(fqn)]) == 0, (fqn, step)
+    assert method == "random-erk" or len(versions) > 3  # RigL / GMP masks did change during these steps
