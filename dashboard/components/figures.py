@@ -65,6 +65,8 @@ def heatmap_live(
     rgb = _lut(colorscale)[(scaled * 255).astype(np.uint8)]
     fig = px.imshow(rgb, binary_string=True, aspect="auto")
     fig.update_layout(title=title, margin=MARGIN, height=height, xaxis_visible=False, yaxis_visible=False)
+    # plotly.js keeps an image's pixels square unless told otherwise: a 10×256 layer would be a hairline.
+    fig.update_yaxes(scaleanchor=False)
     return fig
 
 

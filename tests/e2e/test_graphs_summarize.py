@@ -1,24 +1,6 @@
 """Graphs → Summarize in a real browser: summarize the karate club and see the result drawn."""
-import time
 
-
-def wait_idle(page, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    page.wait_for_selector("[data-testid='stApp']")
-    while time.monotonic() < deadline:
-        if page.locator("[data-testid='stStatusWidget']").count() == 0:
-            return
-        time.sleep(0.2)
-
-
-def tall_shot(page, shot, name):
-    """Screenshot of the whole page: Streamlit scrolls inside its own container, so grow the window."""
-    height = page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('section, [data-testid=stMain]')]"
-        ".map(e => e.scrollHeight), document.body.scrollHeight)")
-    page.set_viewport_size({"width": 1400, "height": min(int(height) + 100, 12000)})
-    time.sleep(1.0)  # let Plotly re-layout to the new size
-    shot(page, name)
+from tests.e2e.browser import wait_idle
 
 
 def open_page(page, app_url):
@@ -39,7 +21,7 @@ def test_summarize_karate_shows_live_curves_drawings_and_exports(page, app_url, 
     assert page.locator(".js-plotly-plot").count() >= 5  # curves, input graph, summary graph, 2 heatmaps
     assert page.get_by_role("button", name="Download Summary (authors' format)").count() == 1
     assert page.get_by_text("Unexpected error").count() == 0
-    tall_shot(page, shot, "graphs-summarize-karate")
+    shot(page, "graphs-summarize-karate")
 
 
 def test_bad_upload_shows_an_error_in_the_browser(page, app_url, shot, tmp_path):
@@ -62,4 +44,4 @@ def test_ratio_sweep_draws_the_error_vs_size_curve(page, app_url, shot):
     page.get_by_role("button", name="Download the curve (CSV)").wait_for(timeout=120_000)
     wait_idle(page)
     assert page.get_by_text("Unexpected error").count() == 0
-    tall_shot(page, shot, "graphs-summarize-sweep")
+    shot(page, "graphs-summarize-sweep")

@@ -1,15 +1,5 @@
 """The app opens in a real browser and its navigation works."""
-import time
-
-
-def wait_idle(page, timeout=30.0):
-    """Wait until Streamlit has finished running the script (no 'Running...' status widget)."""
-    deadline = time.monotonic() + timeout
-    page.wait_for_selector("[data-testid='stApp']")
-    while time.monotonic() < deadline:
-        if page.locator("[data-testid='stStatusWidget']").count() == 0:
-            return
-        time.sleep(0.2)
+from tests.e2e.browser import wait_idle
 
 
 def test_learn_page_opens_and_shows_its_three_patterns(page, app_url, shot):

@@ -1,0 +1,39 @@
+"""Sparse training → Accuracy vs sparsity: queue a sweep of runs and draw the curves as they finish."""
+import time
+
+import streamlit as st
+
+from dashboard import jobs
+from dashboard.components.common import explain, guard
+from dashboard.components.sparse_form import make_config, sweep_form
+from dashboard.components.sparse_view import draw_group
+from engine.sparse.sweep import SweepConfig, sweep_configs
+
+PREFIX = "sweep:"
+
+st.title("Accuracy vs sparsity")
+explain("sparse_compare", expanded=False, title="How to read the curves")
+
+values = sweep_form("sc")
+with guard("Cannot start the sweep"):
+    config = make_config(SweepConfig, values)
+    runs = sweep_configs(config)
+    st.caption(f"{len(runs)} runs ({len(config.methods)} method(s) × {len(config.sparsities)} level(s) × "
+               f"{len(config.seeds)} seed(s){' + dense' if config.include_dense else ''}), run one after another.")
+    if st.button(f"Queue {len(runs)} runs", type="primary", icon=":material/play_arrow:", key="sc-start"):
+        group = f"{PREFIX}{time.strftime('%Y-%m-%d %H:%M:%S')} {'+'.join(config.methods)} · {config.dataset}"
+        for c in runs:
+            level = c.nm if c.method.startswith("nm-") else f"{c.sparsity:.0%}"
+            jobs.start("sparse", c, group=group, name=f"{c.method} {level} · seed {c.seed}")
+        st.session_state["sc-group"] = group
+
+with guard("showing the sweep"):
+    store = jobs.store()
+    groups = list(dict.fromkeys(r.group for r in store.list_runs("sparse") if (r.group or "").startswith(PREFIX)))
+    if not groups:
+        st.info("No sweep yet: choose methods and levels above and queue the runs.")
+        st.stop()
+    if st.session_state.get("sc-group") not in groups:
+        st.session_state["sc-group"] = groups[0]
+    group = st.selectbox("Sweep", groups, key="sc-group", format_func=lambda g: g[len(PREFIX):])
+    draw_group(store, group, key="sc-view")

@@ -1,0 +1,34 @@
+"""Sparse training → Layer sensitivity: prune one layer at a time over a grid of sparsities."""
+import streamlit as st
+
+from dashboard import jobs
+from dashboard.components.common import explain, guard
+from dashboard.components.live import live
+from dashboard.components.sparse_form import make_config, sensitivity_form
+from dashboard.components.sparse_view import draw_run
+from engine.sparse.sweep import SensitivityConfig
+
+GROUP = "sparse-sensitivity"
+
+st.title("Layer sensitivity")
+explain("sparse_sensitivity")
+
+values = sensitivity_form("ss")
+with guard("Cannot start the analysis"):
+    if st.button("Analyse", type="primary", icon=":material/play_arrow:", key="ss-start"):
+        config = make_config(SensitivityConfig, values)
+        st.session_state["ss-run"] = jobs.start(
+            "sensitivity", config, group=GROUP,
+            name=f"sensitivity · {config.dataset} {config.model} · {len(config.sparsities)} levels")
+
+with guard("showing the analysis"):
+    store = jobs.store()
+    known = {r.id for r in store.list_runs("sensitivity")}
+    if st.session_state.get("ss-run") not in known:  # a new session or a deleted run: the latest one
+        latest = store.list_runs("sensitivity")
+        st.session_state.pop("ss-run", None)
+        if latest:
+            st.session_state["ss-run"] = latest[0].id
+    if "ss-run" in st.session_state:
+        st.subheader(f"Run #{st.session_state['ss-run']}")
+        live(st.session_state["ss-run"], draw_run, key="ss-live")

@@ -1,0 +1,43 @@
+"""Sparse training → Train & prune: pick data, model and method; watch masks, curves and the ledger live."""
+import streamlit as st
+
+from dashboard import jobs
+from dashboard.components.common import explain, guard
+from dashboard.components.live import live
+from dashboard.components.sparse_form import make_config, train_form
+from dashboard.components.sparse_view import draw_run
+from engine.sparse.config import SparseConfig
+from engine.sparse.methods.registry import METHOD_INFO
+
+GROUP = "sparse-train"
+
+st.title("Train & prune")
+explain("sparse_intro")
+
+values = train_form("st")
+explain("sparse_methods", expanded=False, title=f"About {values['method']} and its family")
+
+with guard("Cannot start the run"):
+    if st.button("Train", type="primary", icon=":material/play_arrow:", key="st-start"):
+        config = make_config(SparseConfig, values)
+        with st.spinner("Checking data and model…"):
+            from engine.sparse import experiments
+
+            if hasattr(experiments, "preflight"):  # reads the data, builds the model: bad input fails here
+                experiments.preflight(config)
+        level = config.nm if config.method.startswith("nm-") else f"{config.sparsity:.0%}"
+        st.session_state["st-run"] = jobs.start(
+            "sparse", config, group=GROUP, name=f"{config.method} {level} · {config.dataset} {config.model}")
+
+with guard("showing the run"):
+    store = jobs.store()
+    known = {r.id for r in store.list_runs("sparse")}
+    if st.session_state.get("st-run") not in known:  # a new session or a deleted run: this page's latest
+        latest = store.list_runs("sparse", group=GROUP)
+        st.session_state.pop("st-run", None)
+        if latest:
+            st.session_state["st-run"] = latest[0].id
+    if "st-run" in st.session_state:
+        run = store.get_run(st.session_state["st-run"])
+        st.subheader(f"Run #{run.id}: {run.config.get('method')} — {METHOD_INFO.get(run.config.get('method'), ('', ''))[1]}")
+        live(run.id, draw_run, key="st-live")

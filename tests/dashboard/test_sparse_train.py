@@ -1,0 +1,158 @@
+"""AppTest of Sparse training → Train & prune: the form, refusal of bad settings, starting and drawing runs."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from engine.runs.jobs import JobRunner
+from engine.runs.store import RunStore
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "dashboard/pages/sparse_train.py")
+
+
+def _page() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=90)
+
+
+@pytest.fixture
+def queue_only(tmp_db, monkeypatch):
+    """The app's job runner, except that queued runs never start (nothing is trained)."""
+    runner = JobRunner(tmp_db, background=False)
+    runner._start_queued = lambda: None
+    monkeypatch.setattr("dashboard.jobs.runner", lambda: runner)
+    return runner
+
+
+def _finished(kind: str, config, group: str = "sparse-train") -> int:
+    """Run an experiment in this process and record it, as the worker would."""
+    from engine.runs.worker import execute_run
+
+    store = RunStore()
+    rid = store.create_run(kind, config.to_dict(), seed=0, name="test", group=group)
+    store.mark_running(rid, os.getpid())
+    assert execute_run(store, rid) == "finished", store.get_run(rid).error
+    return rid
+
+
+def test_app_opens_on_train_and_prune_with_digits_and_magnitude(tmp_db):
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value == "Train & prune"
+    assert at.selectbox(key="st-dataset").value == "digits"
+    assert at.selectbox(key="st-method").value == "magnitude"
+    assert at.slider(key="st-sparsity").value == 0.9
+
+
+def test_method_choice_shows_only_the_knobs_that_method_reads(queue_only):
+    at = _page().run()
+    at.selectbox(key="st-method").set_value("rigl").run()
+    keys = {w.key for w in at.number_input} | {w.key for w in at.slider} | {w.key for w in at.radio}
+    assert {"st-dt", "st-df", "st-dist"} <= keys and "st-ft" not in keys and "st-scope" not in keys
+    at.selectbox(key="st-method").set_value("nm-srste").run()
+    assert at.text_input(key="st-nm").value == "2:4"
+    assert "st-sparsity" not in {w.key for w in at.slider}
+    assert not at.exception
+
+
+@pytest.mark.parametrize("method, change, message", [
+    ("nm-srste", ("text_input", "st-nm", "4:4"), "N must be smaller than M"),
+    ("nm-bdwp", ("text_input", "st-nm", "2:5"), "not a multiple of 5"),
+    ("magnitude", ("text_input", "st-hidden", "256,abc"), "whole numbers"),
+    ("magnitude", ("selectbox", "st-dataset", "mnist"), "IDX files"),
+])
+def test_impossible_settings_show_an_error_and_start_nothing(queue_only, method, change, message):
+    at = _page().run()
+    at.selectbox(key="st-method").set_value(method).run()
+    kind, key, value = change
+    getattr(at, kind)(key=key).set_value(value).run()
+    at.button(key="st-start").click().run()
+    assert not at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert RunStore(queue_only.store.path).list_runs() == []
+
+
+def test_train_button_records_the_run_with_the_form_settings(queue_only):
+    at = _page().run()
+    at.selectbox(key="st-method").set_value("set").run()
+    at.slider(key="st-sparsity").set_value(0.8).run()
+    at.number_input(key="st-epochs").set_value(3).run()
+    at.button(key="st-start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    runs = RunStore(queue_only.store.path).list_runs()
+    assert len(runs) == 1
+    run = runs[0]
+    assert (run.kind, run.status, run.group) == ("sparse", "queued", "sparse-train")
+    assert (run.config["method"], run.config["sparsity"], run.config["epochs"]) == ("set", 0.8, 3)
+    assert at.session_state["st-run"] == run.id
+
+
+@pytest.mark.slow
+def test_a_started_run_trains_in_a_worker_and_the_page_shows_its_result(tmp_db, monkeypatch):
+    runner = JobRunner(tmp_db, poll_interval=0.1)
+    monkeypatch.setattr("dashboard.jobs.runner", lambda: runner)
+    try:
+        at = _page().run()
+        at.text_input(key="st-hidden").set_value("32").run()
+        at.number_input(key="st-epochs").set_value(2).run()
+        at.button(key="st-start").click().run()
+        rid = at.session_state["st-run"]
+        assert runner.wait(rid, timeout=120) == "finished", runner.store.get_run(rid).error
+    finally:
+        runner.shutdown()
+    at = _page().run()
+    assert not at.exception and not at.error
+    assert "Test accuracy" in [m.label for m in at.metric]
+
+
+def test_finished_run_shows_ledger_speed_meter_and_exports(tmp_db):
+    from engine.sparse.config import SparseConfig
+
+    _finished("sparse", SparseConfig(method="magnitude", sparsity=0.95, epochs=2, finetune_epochs=1, hidden=(32, 32)))
+    at = _page().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    labels = [m.label for m in at.metric]
+    assert {"Sparsity reached", "Test accuracy", "Parameters ≠ 0", "FLOPs per example"} <= set(labels)
+    ledger = next(d.value for d in at.dataframe if "dead units" in d.value.columns)
+    assert ledger["layer"].tolist() == ["layers.0.weight", "layers.1.weight", "layers.2.weight"]
+    downloads = [b.proto.label for b in at.get("download_button")]
+    assert {"Model (safetensors)", "Model + masks (state_dict)", "Masks (npz)", "YAML recipe"} <= set(downloads)
+    run = RunStore().list_runs()[0]
+    if run.result.get("speed"):  # the engine's speed meter
+        assert any("ideal (FLOPs)" in d.value.columns for d in at.dataframe)
+
+
+def test_global_pruning_collapse_is_flagged_in_the_ledger(tmp_db):
+    from engine.sparse.config import SparseConfig
+
+    _finished("sparse", SparseConfig(dataset="moons", method="magnitude", sparsity=0.9, epochs=2, finetune_epochs=0,
+                                     hidden=(16, 16), speed_meter=False))
+    at = _page().run()
+    assert not at.exception
+    assert any("collapsed" in w.value or "dead" in w.value for w in at.warning)
+    ledger = next(d.value for d in at.dataframe if "flag" in d.value.columns)
+    assert (ledger["flag"] != "ok").any()
+
+
+def test_two_dimensional_data_draws_the_decision_boundary(tmp_db):
+    from engine.sparse.config import SparseConfig
+
+    _finished("sparse", SparseConfig(dataset="spirals", method="rigl", sparsity=0.5, epochs=2, hidden=(16, 16),
+                                     speed_meter=False))
+    at = _page().run()
+    assert not at.exception and not at.error
+    specs = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "Decision boundary" in specs and "Masks" in " ".join(m.value for m in at.markdown)
+
+
+def test_runs_page_draws_a_sparse_run_with_the_sparse_viewer(tmp_db):
+    from engine.sparse.config import SparseConfig
+
+    _finished("sparse", SparseConfig(method="nm-srste", nm="1:4", epochs=1, hidden=(32,), speed_meter=False))
+    at = AppTest.from_file(str(ROOT / "dashboard/pages/runs.py"), default_timeout=60).run()
+    assert not at.exception and not at.error
+    assert "Sparsity reached" in [m.label for m in at.metric]
+    assert any(m.value == "75.00%" for m in at.metric)
