@@ -55,7 +55,8 @@ def cold_start(browser, page_path: str, marker: str) -> tuple[float, float]:
 
 def import_cost() -> tuple[float, bool]:
     code = ("import time, sys; t=time.perf_counter(); import streamlit, dashboard.nav, dashboard.jobs, "
-            "dashboard.components.live, dashboard.components.run_view; "
+            "dashboard.components.live, dashboard.components.run_view, dashboard.components.sparse_form, "
+            "dashboard.components.sparse_view; "
             "print(time.perf_counter()-t, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True).stdout.split()
     return float(out[0]), out[1] == "True"
@@ -73,7 +74,7 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                      args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         print(f"{'page':<22} {'server up s':>12} {'first paint s':>14}")
-        for path, marker in [("", ""), ("runs", "Runs"), ("learn", "Sparsity, explained")]:
+        for path, marker in [("", "Train & prune"), ("runs", "Runs"), ("learn", "Sparsity, explained")]:
             times = [cold_start(browser, path, marker) for _ in range(args.repeats)]
             print(f"/{path:<21} {np.median([a for a, _ in times]):>12.2f} {np.median([b for _, b in times]):>14.2f}")
         browser.close()

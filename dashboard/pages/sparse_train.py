@@ -5,7 +5,6 @@ from dashboard import jobs
 from dashboard.components.common import explain, guard
 from dashboard.components.live import live
 from dashboard.components.sparse_form import make_config, train_form
-from dashboard.components.sparse_view import draw_run
 from engine.sparse.config import SparseConfig
 from engine.sparse.methods.registry import METHOD_INFO
 
@@ -38,6 +37,9 @@ with guard("showing the run"):
         if latest:
             st.session_state["st-run"] = latest[0].id
     if "st-run" in st.session_state:
+        # imported here, not at the top: pandas and Plotly load after the form is on screen (cold start)
+        from dashboard.components.sparse_view import draw_run
+
         run = store.get_run(st.session_state["st-run"])
         st.subheader(f"Run #{run.id}: {run.config.get('method')} — {METHOD_INFO.get(run.config.get('method'), ('', ''))[1]}")
         live(run.id, draw_run, key="st-live")

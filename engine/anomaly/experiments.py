@@ -46,6 +46,8 @@ class StackVAEGConfig(Config):
     n_channels: int = 12  # synthetic
     n_groups: int = 3  # synthetic
     length: int = 1500  # synthetic: rows in train and in test
+    n_anomalies: int = 8  # synthetic: injected anomalies (alternately sensor and system faults)
+    noise: float = 0.15  # synthetic: noise standard deviation per channel
     window: int = 100
     epochs: int = 30  # released setting: 256
     batch_size: int = 64
@@ -71,6 +73,8 @@ class StackVAEGConfig(Config):
         require(2 <= self.n_channels <= 200, "Synthetic data needs 2 to 200 channels.")
         require(2 <= self.n_groups <= self.n_channels, "Synthetic data needs 2 <= groups <= channels.")
         require(120 <= self.length <= 200_000, "Synthetic length must lie in [120, 200000] rows.")
+        require(0 <= self.n_anomalies <= 100, "Synthetic anomalies must lie in [0, 100].")
+        require(0 <= self.noise <= 5, "Synthetic noise must lie in [0, 5].")
         require(2 <= self.window <= 2000, f"window must lie in [2, 2000] (got {self.window}).")
         require(1 <= self.epochs <= 2000, f"epochs must lie in [1, 2000] (got {self.epochs}).")
         require(1 <= self.batch_size <= 4096, "batch_size must lie in [1, 4096].")
@@ -104,10 +108,11 @@ def _folder(cfg: StackVAEGConfig, sub: str) -> Path:
 def load_data(cfg: StackVAEGConfig) -> TimeSeriesData:
     """The raw series the config names (not yet repaired or scaled)."""
     if cfg.data == "synthetic":
-        from engine.anomaly.synthetic import make_synthetic
+        from engine.anomaly.synthetic import make_synthetic, max_anomalies
 
         return make_synthetic(n_channels=cfg.n_channels, n_groups=cfg.n_groups, train_length=cfg.length,
-                              test_length=cfg.length, n_anomalies=min(8, cfg.length // 60), seed=cfg.seed)
+                              test_length=cfg.length, n_anomalies=min(cfg.n_anomalies, max_anomalies(cfg.length)),
+                              noise=cfg.noise, seed=cfg.seed)
     if cfg.data == "smd":
         return load_smd(_folder(cfg, "SMD"), cfg.machine)
     if cfg.data == "smap":

@@ -117,6 +117,14 @@ class StackVAEGModule(nn.Module):
         mu, _ = self.encode(x, self.adjacency())
         return self.decode(mu)[0]
 
+    @torch.no_grad()
+    def reconstruct_last(self, x: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+        """Last step of the decoder mean only, (B, n): what the score needs. Same numbers as
+        ``reconstruct(x)[..., -1]`` but skips the other w - 1 outputs and the variance head."""
+        mu, _ = self.encode(x, adj)
+        d = self.decoder(mu)  # (B, n, hidden)
+        return d @ self.x_mean.weight[-1] + self.x_mean.bias[-1]
+
 
 class StackVAEG(BaseEstimator):
     """StackVAE-G anomaly detector, scikit-learn style.
@@ -265,11 +273,13 @@ class StackVAEG(BaseEstimator):
         windows = torch.from_numpy(X).unfold(0, self.window, 1)  # (T-w+1, n, w)
         self.module_.eval()
         out = np.empty_like(X)
-        for s in range(0, windows.shape[0], batch_size):
-            rec = self.module_.reconstruct(windows[s:s + batch_size])  # (B, n, w)
-            out[self.window - 1 + s:self.window - 1 + s + rec.shape[0]] = rec[:, :, -1].numpy()
-            if s == 0:  # rows before the first full window: from the first window
-                out[:self.window - 1] = rec[0, :, :-1].numpy().T
+        # rows before the first full window: from the first window's whole reconstruction
+        out[:self.window - 1] = self.module_.reconstruct(windows[:1])[0, :, :-1].numpy().T
+        with torch.no_grad():
+            adj = self.module_.adjacency()
+            for s in range(0, windows.shape[0], batch_size):
+                last = self.module_.reconstruct_last(windows[s:s + batch_size], adj)  # (B, n)
+                out[self.window - 1 + s:self.window - 1 + s + last.shape[0]] = last.numpy()
         return out
 
     def channel_scores(self, X: Any) -> np.ndarray:

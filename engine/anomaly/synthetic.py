@@ -34,6 +34,15 @@ def _latent(rng: np.random.Generator, length: int) -> np.ndarray:
     return s + 0.5 * drift
 
 
+def max_anomalies(test_length: int) -> int:
+    """How many anomalies fit: one per 60-step slot, the first slot kept normal as a lead-in.
+
+    >>> max_anomalies(1500), max_anomalies(120)
+    (24, 1)
+    """
+    return max(0, test_length // 60 - 1)
+
+
 def make_synthetic(*, n_channels: int = 12, n_groups: int = 3, train_length: int = 1500,
                    test_length: int = 1500, n_anomalies: int = 8, noise: float = 0.15,
                    seed: int = 0) -> TimeSeriesData:
@@ -45,7 +54,8 @@ def make_synthetic(*, n_channels: int = 12, n_groups: int = 3, train_length: int
     """
     require(2 <= n_groups <= n_channels, f"Need 2 <= groups <= channels (got {n_groups} groups, {n_channels} channels).")
     require(train_length >= 50 and test_length >= 50, "Train and test lengths must be at least 50 steps.")
-    require(0 <= n_anomalies <= test_length // 60, f"At most {test_length // 60} anomalies fit in {test_length} test steps.")
+    most = max_anomalies(test_length)
+    require(0 <= n_anomalies <= most, f"At most {most} anomalies fit in {test_length} test steps.")
     require(noise >= 0, "noise must be >= 0.")
     rng = np.random.default_rng(seed)
     groups = rng.permutation(np.arange(n_channels) % n_groups)

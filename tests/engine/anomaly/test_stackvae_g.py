@@ -108,3 +108,15 @@ def test_invalid_settings_and_inputs_are_clear_errors():
 def test_one_channel_trains_with_a_trivial_graph():
     est = StackVAEG(**TINY).fit(_series(n=1))
     assert est.adjacency_.tolist() == [[1.0]]
+
+
+def test_fast_scoring_path_matches_the_full_reconstruction():
+    torch.manual_seed(0)
+    m = StackVAEGModule(5, 8, 16, 4, 6, k=3, alpha=3.0, gamma=0.5).eval()
+    x = torch.randn(7, 5, 8)
+    assert torch.allclose(m.reconstruct_last(x, m.adjacency()), m.reconstruct(x)[:, :, -1], atol=1e-6)
+
+
+def test_zero_epochs_leaves_the_initial_graph():
+    est = StackVAEG(**{**TINY, "epochs": 0}).fit(_series())
+    assert est.n_epochs_done_ == 0 and est.adjacency_.shape == (5, 5)

@@ -1,0 +1,103 @@
+"""Data and model controls of the StackVAE-G page: ``pick_data(key)`` and ``pick_model(key, data)``.
+
+Each returns a dict of :class:`engine.anomaly.experiments.StackVAEGConfig` fields. An uploaded CSV
+is checked here (a light pandas read) and saved under ``uploads/`` beside the run store, where the
+worker reads it.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard.components.common import data_dir
+from engine.anomaly.datasets import list_smap_channels, list_smd_machines, load_csv
+from engine.errors import DataError
+from engine.paths import default_db_path
+
+SOURCES = {"synthetic": "Synthetic (known graph)", "smd": "SMD server machine", "smap": "SMAP telemetry channel",
+           "csv": "Your CSV"}
+
+
+def _available() -> dict[str, Path | None]:
+    root = data_dir()
+    found: dict[str, Path | None] = {"synthetic": None}
+    for kind, sub in (("smd", "SMD"), ("smap", "SMAP")):
+        if root is not None and (root / sub).is_dir():
+            found[kind] = root / sub
+    found["csv"] = None
+    return found
+
+
+def pick_data(key: str) -> dict | None:
+    """Data source and its knobs; None when nothing usable is chosen yet (e.g. no CSV uploaded)."""
+    found = _available()
+    kind = st.radio("Data", list(found), format_func=SOURCES.__getitem__, horizontal=True, key=f"{key}-src")
+    if kind == "synthetic":
+        c = st.columns(5)
+        return dict(data="synthetic",
+                    n_channels=int(c[0].number_input("Channels", 2, 100, 12, key=f"{key}-n")),
+                    n_groups=int(c[1].number_input("Groups", 2, 20, 3, key=f"{key}-g")),
+                    length=int(c[2].number_input("Rows (train = test)", 300, 20000, 1500, 100, key=f"{key}-len")),
+                    n_anomalies=int(c[3].number_input("Anomalies", 0, 30, 8, key=f"{key}-an")),
+                    noise=float(c[4].number_input("Noise", 0.0, 2.0, 0.15, 0.05, key=f"{key}-noise")))
+    if kind == "smd":
+        machines = list_smd_machines(found["smd"])
+        st.caption("Server Machine Dataset (Su et al., KDD 2019; OmniAnomaly repository, MIT): 38 channels, "
+                   "one row per minute, with per-segment interpretation labels.")
+        return dict(data="smd", data_dir=str(found["smd"]),
+                    machine=st.selectbox("Machine", machines, key=f"{key}-m"))
+    if kind == "smap":
+        st.caption("NASA SMAP telemetry (Hundman et al., KDD 2018, telemanom; via the TranAD repository): "
+                   "column 0 is the telemetry, columns 1–24 command flags.")
+        chans = list_smap_channels(found["smap"])
+        return dict(data="smap", data_dir=str(found["smap"]),
+                    channel=st.selectbox("Channel", chans, index=chans.index("P-1") if "P-1" in chans else 0,
+                                         key=f"{key}-c"))
+    up = st.file_uploader("CSV: one numeric column per channel, optional 0/1 column named label/anomaly",
+                          type=["csv", "txt"], key=f"{key}-csv")
+    c = st.columns(2)
+    label = c[0].text_input("Label column (blank: detect)", "", key=f"{key}-lab")
+    frac = float(c[1].slider("Share of rows used for training", 0.1, 0.9, 0.5, 0.05, key=f"{key}-frac"))
+    if up is None:
+        st.info("Upload a CSV to continue.")
+        return None
+    blob = up.getvalue()
+    data = load_csv(blob, label_column=label or None, train_fraction=frac, name=up.name)  # DataError -> guard
+    st.caption(f"{up.name}: {len(data.train) + len(data.test):,} rows, {data.n_channels} channels "
+               f"({', '.join(data.channel_names[:8])}{' …' if data.n_channels > 8 else ''}), "
+               f"{'labels found' if data.labels is not None else 'no label column'}.")
+    for note in data.notes:
+        st.info(note, icon=":material/build:")
+    uploads = default_db_path().parent / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    path = uploads / f"{hashlib.sha1(blob).hexdigest()[:16]}-{Path(up.name).name}"
+    if not path.exists():
+        path.write_bytes(blob)
+    return dict(data="csv", csv_path=str(path), label_column=label, train_fraction=frac)
+
+
+def pick_model(key: str, data: dict) -> dict:
+    """Epochs, window, neighbours, train stride, seed (defaults: the released setting but shorter)."""
+    big = data.get("data") == "smd"
+    c = st.columns(5)
+    epochs = int(c[0].number_input("Epochs", 1, 2000, 20, key=f"{key}-ep",
+                                   help="The authors' released setting trains 256 epochs; 20 is an interactive default."))
+    window = int(c[1].number_input("Window w", 2, 500, 100, key=f"{key}-w"))
+    k = int(c[2].number_input("Neighbours k", 1, 50, 10, key=f"{key}-k"))
+    stride = int(c[3].number_input("Train on every s-th window", 1, 100, 10 if big else 1, key=f"{key}-s",
+                                   help="1 = every window, as released. Larger is faster (not in the paper)."))
+    seed = int(c[4].number_input("Seed", 0, 2**31 - 1, 0, key=f"{key}-seed"))
+    if epochs < 256:
+        st.caption(f"{epochs} epochs: shorter than the released 256 so the run finishes while you watch; "
+                   "set 256 to reproduce the authors' setting.")
+    if data.get("data") == "synthetic" and k >= data.get("n_channels", 12):
+        st.caption("k is at least the number of channels: every pair is kept, the graph is not sparse.")
+    return dict(epochs=epochs, window=window, k=k, train_stride=stride, seed=seed)
+
+
+def check_window(data: dict, window: int) -> None:
+    """Raise DataError early when a synthetic series is shorter than the window."""
+    if data.get("data") == "synthetic" and data["length"] < window:
+        raise DataError(f"The synthetic series has {data['length']} rows per part, fewer than the window {window}.")
