@@ -120,6 +120,10 @@ def train_form(key: str = "st") -> dict:
     return out
 
 
+# methods whose masks are drawn at initialisation (engine.sparse.config.SparseConfig.sparse_init applies)
+SPARSE_FROM_INIT = ("random-uniform", "random-erk", "snip", "grasp", "synflow", "set", "rigl")
+
+
 def _advanced(key: str, method: str) -> dict:
     """Training knobs and the method's own knobs (only those the chosen method reads)."""
     out: dict = {}
@@ -167,6 +171,14 @@ def _advanced(key: str, method: str) -> dict:
     elif method == "structured":
         out["group_lasso"] = float(a.number_input("Group-lasso λ (0 = off)", 0.0, 1.0, D.group_lasso, format="%.5f",
                                                   key=f"{key}-gl"))
+    if method in SPARSE_FROM_INIT:
+        out["sparse_init"] = st.radio(
+            "Initial weights of the sparse network", ["dense", "fan-in"], key=f"{key}-sinit", horizontal=True,
+            format_func={"dense": "dense init (as the paper)", "fan-in": "rescaled to each unit's sparse fan-in"}.get,
+            help="Not part of this method's paper: an addition from Evci et al., 'Gradient Flow in Sparse Neural "
+                 "Networks and How Lottery Tickets Win' (AAAI 2022). A unit that keeps 5 of 256 inputs gets weights "
+                 "scaled for 5 inputs, so its signal does not vanish. It matters most at very high sparsity "
+                 "(random uniform at 98 %: about 49 % → 68 % test accuracy on digits, bench/sparse_accuracy.py).")
     return out
 
 

@@ -90,6 +90,17 @@ def test_train_button_records_the_run_with_the_form_settings(queue_only):
     assert at.session_state["st-run"] == run.id
 
 
+
+def test_sparse_fan_in_init_is_offered_for_masks_drawn_at_init_and_recorded(queue_only):
+    at = _page().run()
+    assert "st-sinit" not in {w.key for w in at.radio}  # magnitude prunes a trained network: not offered
+    at.selectbox(key="st-method").set_value("random-uniform").run()
+    at.radio(key="st-sinit").set_value("fan-in").run()
+    at.button(key="st-start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (run,) = RunStore(queue_only.store.path).list_runs()
+    assert (run.config["method"], run.config["sparse_init"]) == ("random-uniform", "fan-in")
+
 @pytest.mark.slow
 def test_a_started_run_trains_in_a_worker_and_the_page_shows_its_result(tmp_db, monkeypatch):
     runner = JobRunner(tmp_db, poll_interval=0.1)
