@@ -28,7 +28,8 @@ with guard("Cannot start the run"):
         what = {"synthetic": f"synthetic {data.get('n_channels')}ch", "smd": f"SMD {data.get('machine')}",
                 "smap": f"SMAP {data.get('channel')}", "csv": "CSV"}[data["data"]]
         st.session_state["av-run"] = jobs.start("stackvaeg", config, group=GROUP,
-                                                name=f"StackVAE-G · {what} · {model['epochs']} epochs")
+                                                name=f"StackVAE-G · {what} · {model['epochs']} epochs"
+                                                + (" · no graph loss (ablation)" if not model["graph_weight"] else ""))
 
 with guard("showing the run"):
     store = jobs.store()

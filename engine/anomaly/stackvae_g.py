@@ -15,6 +15,15 @@ anomaly detection", AI Open 3 (2022). Implemented after the authors' released co
   row-normalise: ``A~``. The paper writes ``ReLU(tanh(alpha M M^T))``; the released code puts
   alpha outside the tanh, which we follow (it sets how strongly neighbours weigh against the
   self-loop before normalising).
+* **What the learned graph can and cannot recover.** ``A0`` is saturated (``alpha = 3`` inside
+  and outside the tanh), so ``A~`` is nearly binary, and a pair whose similarity ``M M^T`` is
+  negative sits in the ReLU's flat zone: exactly 0, no gradient. The graph loss below is
+  smallest at ``A~ = I``, so it pushes every edge, true ones included, towards that zone; an edge
+  that falls in comes back only through the shared ``Lin`` and the other pairs of its two nodes.
+  Which true edges survive therefore depends on the random start. Measured on the synthetic
+  series (bench/stackvaeg_synthetic.py, 12 channels, 30 epochs, seeds 0-2): AUROC of ``|A~|``
+  against the true graph 0.86 / 0.76 / 0.77 with the released loss, 0.97 / 0.89 / 0.97 with the
+  graph loss switched off (``graph_weight=0``, an ablation); |correlation| gives 1.0.
 * **Propagation.** ``H' = (1 - gamma) H + gamma A~ H`` mixes each channel's latent with its
   neighbours' before the mean / log-variance heads.
 * **Loss.** ``||x - x_hat||^2 + KL(q(z|x) || N(0, I)) + ||x - A~ x||^2`` per window, averaged over
@@ -62,6 +71,16 @@ def count_parameters(n_channels: int, *, window: int = 100, hidden: int = 200, l
     return encoder + heads_z + decoder + heads_x + graph + n_channels * node_dim
 
 
+def graph_from_similarity(s: torch.Tensor, alpha: float, k: int) -> torch.Tensor:
+    """A~ from the similarity S = M M^T: A0 = ReLU(alpha tanh(S)), top-k per row, self-loops,
+    row-normalised. Entries with S <= 0 are exactly 0 and pass no gradient back to S."""
+    a0 = F.relu(alpha * torch.tanh(s))  # (n, n), symmetric, >= 0
+    keep = a0.topk(min(k, len(s)), dim=1).indices
+    mask = torch.zeros_like(a0).scatter_(1, keep, 1.0)
+    a = a0 * mask + torch.eye(len(s), dtype=a0.dtype)
+    return a / a.sum(dim=1, keepdim=True)
+
+
 class StackVAEGModule(nn.Module):
     """The network; inputs are windows of shape (B, n, w)."""
 
@@ -81,14 +100,14 @@ class StackVAEGModule(nn.Module):
         self.node_emb = nn.Embedding(n_channels, node_dim)
         self.emb_lin = nn.Linear(node_dim, node_dim)
 
+    def similarity(self) -> torch.Tensor:
+        """M M^T with M = tanh(alpha Lin(E)): the embeddings' pairwise similarity (n, n)."""
+        m = torch.tanh(self.alpha * self.emb_lin(self.node_emb.weight))  # (n, d)
+        return m @ m.T
+
     def adjacency(self) -> torch.Tensor:
         """A~: top-k, self-looped, row-normalised learned adjacency (n, n)."""
-        m = torch.tanh(self.alpha * self.emb_lin(self.node_emb.weight))  # (n, d)
-        a0 = F.relu(self.alpha * torch.tanh(m @ m.T))  # (n, n), symmetric, >= 0
-        keep = a0.topk(self.k, dim=1).indices
-        mask = torch.zeros_like(a0).scatter_(1, keep, 1.0)
-        a = a0 * mask + torch.eye(self.n, dtype=a0.dtype)
-        return a / a.sum(dim=1, keepdim=True)
+        return graph_from_similarity(self.similarity(), self.alpha, self.k)
 
     def encode(self, x: torch.Tensor, adj: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.encoder(x)  # (B, n, latent)

@@ -6,7 +6,8 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from engine.anomaly.stackvae_g import StackVAEG, StackVAEGModule, count_parameters
+from engine.anomaly.stackvae_g import (StackVAEG, StackVAEGModule, count_parameters,
+                                       graph_from_similarity)
 from engine.errors import ConfigError, DataError, RunDiverged
 from engine.runs.reporter import MemoryReporter
 
@@ -120,3 +121,23 @@ def test_fast_scoring_path_matches_the_full_reconstruction():
 def test_zero_epochs_leaves_the_initial_graph():
     est = StackVAEG(**{**TINY, "epochs": 0}).fit(_series())
     assert est.n_epochs_done_ == 0 and est.adjacency_.shape == (5, 5)
+
+
+def test_graph_loss_mixes_channels_not_time_steps():
+    torch.manual_seed(0)
+    m = StackVAEGModule(4, 6, 8, 3, 5, k=4, alpha=3.0, gamma=0.5)
+    x = torch.randn(3, 4, 6)  # (batch, channels, window)
+    a = m.adjacency().detach()
+    by_hand = sum(((x[b, i] - sum(a[i, j] * x[b, j] for j in range(4))) ** 2).sum()
+                  for b in range(3) for i in range(4)) / 3  # sum_i ||x_i - sum_j A~_ij x_j||^2, batch mean
+    got = m.losses(x, torch.Generator().manual_seed(0))["graph"]
+    assert torch.allclose(got, by_hand, rtol=1e-5)
+
+
+def test_pairs_with_negative_similarity_are_cut_and_get_no_gradient():
+    s = torch.tensor([[2.0, 0.8, -0.5], [0.8, 2.0, 0.3], [-0.5, 0.3, 2.0]], requires_grad=True)
+    a = graph_from_similarity(s, alpha=3.0, k=3)
+    (a * torch.arange(9.0).reshape(3, 3)).sum().backward()
+    assert a[0, 2] == 0 and a[2, 0] == 0  # ReLU cuts the pair ...
+    assert s.grad[0, 2] == 0 and s.grad[2, 0] == 0  # ... and no loss can revive it through that entry
+    assert s.grad[0, 1] != 0 and s.grad[1, 2] != 0

@@ -44,7 +44,9 @@ def test_as_many_anomalies_as_fit_and_no_more():
 def test_training_moves_the_learned_adjacency_towards_the_true_groups():
     """Tiny case: the AUROC of |A~| against the true graph rises with training (mean over seeds).
 
-    The full-size claim (AUROC >= 0.9) is measured in bench/stackvaeg_synthetic.py."""
+    The full-size figure (issue target AUROC >= 0.9) is measured in bench/stackvaeg_synthetic.py;
+    with the released graph loss it falls short (about 0.8 at 12 channels, see the stackvae_g
+    docstring), which is why this test asks only for a rise and a modest level."""
     from engine.anomaly.stackvae_g import StackVAEG
 
     torch.set_num_threads(1)
