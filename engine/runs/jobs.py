@@ -6,10 +6,13 @@ job, and runs started by the CLI show up in the app.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
+import sys
 import threading
 import time
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +22,25 @@ from engine.runs.store import RunStore
 from engine.runs.worker import worker_main
 
 HARD_CANCEL_AFTER = 2.0  # seconds a worker gets to stop by itself before it is terminated
+_MAIN_SWAP = threading.Lock()
+
+
+@contextlib.contextmanager
+def bare_main():
+    """Let a ``spawn`` child start with an empty ``__main__``.
+
+    ``spawn`` re-runs the parent's ``__main__`` file in the child. Under Streamlit that file is the
+    app script (Streamlit installs it as ``__main__``): the worker would build the app's own job
+    runner and take queued runs. The worker's entry point is importable by name, so it needs none.
+    """
+    with _MAIN_SWAP:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -192,7 +214,8 @@ class JobRunner:
                 target=worker_main, args=(str(self.store.path), run.id, self.threads_per_worker),
                 name=f"sparsity-lab-run-{run.id}", daemon=True,
             )
-            proc.start()
+            with bare_main():
+                proc.start()
             self.store.set_pid(run.id, proc.pid)
             self._jobs[run.id] = _Job(proc)
             free -= 1

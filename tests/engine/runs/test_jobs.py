@@ -98,8 +98,25 @@ def test_runs_queue_beyond_max_workers(runner):
     statuses = [runner.store.get_run(i).status for i in ids]
     assert statuses.count("running") <= 1 and "queued" in statuses
     for i in ids:
-        assert runner.wait(i, 90) == "finished"
+        assert runner.wait(i, 90) == "finished", runner.store.get_run(i).error
 
+
+
+def test_workers_do_not_rerun_the_app_script_that_streamlit_installs_as_main(runner, tmp_path, monkeypatch):
+    """Streamlit makes the app script ``__main__``; a spawn child must not execute it again."""
+    import sys
+    import types
+
+    marker = tmp_path / "script-ran-in-a-worker"
+    script = tmp_path / "app_script.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    ids = [runner.submit("toy", {"steps": 5}) for _ in range(2)]
+    assert [runner.wait(i, 60) for i in ids] == ["finished", "finished"]
+    assert not marker.exists()
+    assert sys.modules["__main__"] is fake_main  # restored after each start
 
 def test_orphaned_running_runs_are_marked_failed_on_start(tmp_db):
     store = RunStore(tmp_db)
