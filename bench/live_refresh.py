@@ -5,7 +5,10 @@ CLI runs appear live in the app), opens the Runs page and samples the progress t
 seconds. Reports distinct redraws per second (goal: ≥ 2) and how long a click on another control
 takes to be answered while the run goes.
 
-    python bench/live_refresh.py [--seconds 6]
+    python bench/live_refresh.py [--seconds 6] [--run toy|rigl]
+
+``--run rigl`` watches a real RigL training run (digits MLP) instead: the heaviest live view (masks
+as PNGs, histograms, ledger) while the worker keeps one core busy.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ def free_port() -> int:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=6.0)
+    ap.add_argument("--run", choices=["toy", "rigl"], default="toy")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -39,8 +43,12 @@ def main() -> None:
     app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
                             "--server.headless", "true"], cwd=ROOT, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    run = subprocess.Popen([sys.executable, "-m", "engine", "run", "toy", "--steps", "100000", "--step-seconds",
-                            "0.01", "--quiet"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cli = (["toy", "--steps", "100000", "--step-seconds", "0.01"] if args.run == "toy" else
+           ["sparse", "--method", "rigl", "--sparsity", "0.9", "--epochs", "400", "--speed-meter", "false"])
+    # one torch thread, as the app's job runner gives a worker on this 2-core machine (cpu_count - 1)
+    run_env = dict(env, OMP_NUM_THREADS=str(max(1, (os.cpu_count() or 2) - 1)))
+    run = subprocess.Popen([sys.executable, "-m", "engine", "run", *cli, "--quiet"], cwd=ROOT, env=run_env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
         for _ in range(300):
@@ -71,7 +79,7 @@ def main() -> None:
             page.get_by_text("Runs to compare").wait_for()
             click = time.perf_counter() - t1
             browser.close()
-        print(f"{'measure':<44} {'value':>8}")
+        print(f"{'measure (' + args.run + ' run)':<44} {'value':>8}")
         print(f"{'distinct progress redraws per second':<44} {rate:>8.2f}")
         print(f"{'click on another tab answered in (s)':<44} {click:>8.2f}")
     finally:

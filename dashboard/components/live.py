@@ -28,7 +28,7 @@ def status_line(run: Run) -> None:
         st.warning("Cancelled: everything reported before the cancel is kept below.")
 
 
-def live(run_id: int, draw: Callable[[RunStore, Run], None], *, key: str, interval: float = 0.5) -> None:
+def live(run_id: int, draw: Callable[[RunStore, Run], None], *, key: str, interval: float = 0.4) -> None:
     """Show a run and redraw it every ``interval`` s while it is queued or running.
 
     Only this fragment reruns while polling, so the rest of the page stays usable. When the run
