@@ -1,4 +1,4 @@
-"""Tiny settings shared by the sparse-lab tests."""
+"""Tiny settings shared by the sparse-lab tests, and one torch thread for each of them."""
 from __future__ import annotations
 
 import pytest

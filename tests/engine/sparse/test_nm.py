@@ -15,14 +15,6 @@ from engine.sparse.nm import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors gain nothing from threads, and on a loaded machine two threads spin-wait."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 PATTERNS = [(2, 4), (1, 4), (3, 4), (2, 8), (1, 16)]
 SHAPES = [(8, 32), (3, 64), (16, 2, 4, 4), (5, 16, 1, 1)]
 

@@ -11,15 +11,6 @@ from engine.sparse.nm import SRSTE, to_bdwp
 from engine.sparse.speed import BACKENDS, count_flops, infer, measure_speed
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors gain nothing from threads, and on a loaded machine two threads spin-wait."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def _masked_mlp(density: float = 0.2, seed: int = 0) -> nn.Sequential:
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 4))
