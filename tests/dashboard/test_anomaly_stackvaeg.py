@@ -72,18 +72,14 @@ def test_window_longer_than_series_is_refused_before_starting(tmp_db):
 
 
 
-def test_graph_loss_ablation_is_recorded_in_the_config_and_the_run_name(tmp_db, monkeypatch):
-    from engine.runs.jobs import JobRunner
+def test_graph_loss_ablation_is_recorded_in_the_config_and_the_run_name(queue_only):
     from engine.runs.store import RunStore
 
-    runner = JobRunner(tmp_db, background=False)
-    runner._start_queued = lambda: None  # queue only: nothing trains
-    monkeypatch.setattr("dashboard.jobs.runner", lambda: runner)
     at = _page().run()
     at.checkbox(key="av-nograph").check().run()
     at.button(key="av-start").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    (run,) = RunStore(tmp_db).list_runs()
+    (run,) = RunStore(queue_only.store.path).list_runs()
     assert run.config["graph_weight"] == 0.0 and "ablation" in run.name
 
 @pytest.mark.slow

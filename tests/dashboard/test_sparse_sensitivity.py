@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine.runs.jobs import JobRunner
 from engine.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,15 +15,6 @@ PAGE = str(ROOT / "dashboard/pages/sparse_sensitivity.py")
 
 def _page() -> AppTest:
     return AppTest.from_file(PAGE, default_timeout=90)
-
-
-@pytest.fixture
-def queue_only(tmp_db, monkeypatch):
-    """The app's job runner, except that queued runs never start (nothing is trained)."""
-    runner = JobRunner(tmp_db, background=False)
-    runner._start_queued = lambda: None
-    monkeypatch.setattr("dashboard.jobs.runner", lambda: runner)
-    return runner
 
 
 def test_page_renders_with_eight_default_levels(queue_only):

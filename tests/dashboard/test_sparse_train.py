@@ -18,15 +18,6 @@ def _page() -> AppTest:
     return AppTest.from_file(PAGE, default_timeout=90)
 
 
-@pytest.fixture
-def queue_only(tmp_db, monkeypatch):
-    """The app's job runner, except that queued runs never start (nothing is trained)."""
-    runner = JobRunner(tmp_db, background=False)
-    runner._start_queued = lambda: None
-    monkeypatch.setattr("dashboard.jobs.runner", lambda: runner)
-    return runner
-
-
 def _finished(kind: str, config, group: str = "sparse-train") -> int:
     """Run an experiment in this process and record it, as the worker would."""
     from engine.runs.worker import execute_run
