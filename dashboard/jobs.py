@@ -31,3 +31,16 @@ def start(kind: str, config: Config, *, name: str | None = None, group: str | No
 
 def cancel(run_id: int) -> None:
     runner().cancel(run_id)
+
+
+def page_run(state_key: str, kind: str, group: str) -> int | None:
+    """The run a page shows: the one it started in this session, else the group's latest (or None).
+
+    A run deleted meanwhile is forgotten, so a page never shows a run that no longer exists.
+    """
+    runs = store().list_runs(kind, group=group)
+    if st.session_state.get(state_key) not in {r.id for r in runs}:
+        st.session_state.pop(state_key, None)
+        if runs:
+            st.session_state[state_key] = runs[0].id
+    return st.session_state.get(state_key)

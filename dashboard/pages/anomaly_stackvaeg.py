@@ -32,13 +32,6 @@ with guard("Cannot start the run"):
                                                 + (" · no graph loss (ablation)" if not model["graph_weight"] else ""))
 
 with guard("showing the run"):
-    store = jobs.store()
-    known = {r.id for r in store.list_runs("stackvaeg")}
-    if st.session_state.get("av-run") not in known:  # new session or run deleted: latest of this page
-        st.session_state.pop("av-run", None)
-        latest = store.list_runs("stackvaeg", group=GROUP)
-        if latest:
-            st.session_state["av-run"] = latest[0].id
-    if "av-run" in st.session_state:
+    if jobs.page_run("av-run", "stackvaeg", GROUP) is not None:
         st.subheader("Run")
         live(st.session_state["av-run"], draw_run, key="av-live")

@@ -44,14 +44,8 @@ with guard("Cannot start the run"):
                                                       name=f"{choice.title} · sweep · {error.upper()}")
 
 with guard("showing the run"):
-    store = jobs.store()
     for state_key, kind in (("gs-run", "ssumm"), ("gs-sweep-run", "ssumm-sweep")):
-        known = {r.id for r in store.list_runs(kind)}
-        if st.session_state.get(state_key) not in known:  # new session or run deleted: latest of this page
-            latest = store.list_runs(kind, group="graphs-summarize")
-            st.session_state.pop(state_key, None)
-            if latest:
-                st.session_state[state_key] = latest[0].id
+        jobs.page_run(state_key, kind, "graphs-summarize")
     if "gs-run" in st.session_state:
         st.subheader("Summary")
         live(st.session_state["gs-run"], draw_run, key="gs-live")

@@ -29,17 +29,10 @@ with guard("Cannot start the run"):
             "sparse", config, group=GROUP, name=f"{config.method} {level} · {config.dataset} {config.model}")
 
 with guard("showing the run"):
-    store = jobs.store()
-    known = {r.id for r in store.list_runs("sparse")}
-    if st.session_state.get("st-run") not in known:  # a new session or a deleted run: this page's latest
-        latest = store.list_runs("sparse", group=GROUP)
-        st.session_state.pop("st-run", None)
-        if latest:
-            st.session_state["st-run"] = latest[0].id
-    if "st-run" in st.session_state:
+    if jobs.page_run("st-run", "sparse", GROUP) is not None:
         # imported here, not at the top: pandas and Plotly load after the form is on screen (cold start)
         from dashboard.components.sparse_view import draw_run
 
-        run = store.get_run(st.session_state["st-run"])
+        run = jobs.store().get_run(st.session_state["st-run"])
         st.subheader(f"Run #{run.id}: {run.config.get('method')} — {METHOD_INFO.get(run.config.get('method'), ('', ''))[1]}")
         live(run.id, draw_run, key="st-live")
