@@ -20,10 +20,9 @@ with guard("Cannot start the run"):
     if st.button("Train", type="primary", icon=":material/play_arrow:", key="st-start"):
         config = make_config(SparseConfig, values)
         with st.spinner("Checking data and model…"):
-            from engine.sparse import experiments
+            from engine.sparse.experiments import preflight
 
-            if hasattr(experiments, "preflight"):  # reads the data, builds the model: bad input fails here
-                experiments.preflight(config)
+            preflight(config)  # reads the data and builds the model: bad input fails here, before the run
         level = config.nm if config.method.startswith("nm-") else f"{config.sparsity:.0%}"
         st.session_state["st-run"] = jobs.start(
             "sparse", config, group=GROUP, name=f"{config.method} {level} · {config.dataset} {config.model}")
