@@ -8,7 +8,6 @@ It reads only what the experiments reported: metrics, snapshots (``mask/<fqn>``,
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
@@ -62,33 +61,20 @@ def live_ledger(masks: dict[str, np.ndarray]) -> list[dict]:
     return rows
 
 
-_FIGURES: OrderedDict = OrderedDict()  # (what, run id, layer, step) -> figure; masks change only per snapshot
-
-
-def _figure(what: str, run_id: int, name: str, step: int, build):
-    """The figure of one snapshot, built once: a live view redraws every 0.4 s, a snapshot lands every 0.5 s+."""
-    k = (what, run_id, name, step)
-    if k not in _FIGURES:
-        _FIGURES[k] = build()
-        while len(_FIGURES) > 64:
-            _FIGURES.popitem(last=False)
-    return _FIGURES[k]
-
-
 _SLOW: dict[tuple, tuple[float, object]] = {}  # (what, run id, layer) -> (built at, figure)
-SLOW_EVERY = 2.0  # s between live redraws of the weight histograms
+HISTOGRAMS_EVERY = 2.0  # s between live redraws of the weight histograms
 
 
-def _slow_figure(what: str, run: Run, name: str, build):
-    """While a run is going, rebuild this figure at most every SLOW_EVERY s.
+def _slow_figure(what: str, run: Run, name: str, every: float, build):
+    """While a run is going, rebuild this figure at most every ``every`` seconds.
 
-    A browser redraws only the charts whose figure changed; keeping the histograms steady between
-    rebuilds lets the curves and masks refresh about 1.5× more often on a 2-core machine
-    (bench/live_refresh.py --run rigl).
+    A browser redraws only the charts whose figure changed; holding the histograms steady between
+    rebuilds lets the progress, curves and masks refresh more often on a 2-core machine that also
+    trains the model (bench/live_refresh.py --run rigl: 1.17 → 1.7–2.0 redraws/s).
     """
     k = (what, run.id, name)
     now = time.monotonic()
-    if not run.active or k not in _SLOW or now - _SLOW[k][0] >= SLOW_EVERY:
+    if not run.active or k not in _SLOW or now - _SLOW[k][0] >= every:
         if len(_SLOW) > 64:
             _SLOW.clear()
         _SLOW[k] = (now, build())
@@ -171,8 +157,7 @@ def _masks(store: RunStore, run: Run, masks: dict[str, tuple[int, np.ndarray]], 
         step, m = masks[name]
         m2 = m.reshape(m.shape[0], -1)
         title = f"{sf.short(name)} {m2.shape[0]}×{m2.shape[1]} · {m2.mean():.1%} kept · step {step}"
-        fig = _figure("mask", run.id, name, step, lambda: sf.mask_figure(m2, title=title))
-        cols[i % len(cols)].plotly_chart(fig, key=f"{key}-mask-{name}")
+        cols[i % len(cols)].plotly_chart(sf.mask_figure(m2, title=title), key=f"{key}-mask-{name}")
     nm = run.config.get("nm") if str(run.config.get("method", "")).startswith("nm-") else None
     if nm:
         name = names[0]
@@ -224,7 +209,7 @@ def _weights(store: RunStore, run: Run, key: str) -> None:
     cols = st.columns(min(3, len(names)))
     for i, name in enumerate(names):
         step, w = weights[name]
-        fig = _slow_figure("hist", run, name, lambda: sf.weight_histogram(
+        fig = _slow_figure("hist", run, name, HISTOGRAMS_EVERY, lambda: sf.weight_histogram(
             w, title=f"{sf.short(name)}: {int((w != 0).sum()):,} non-zero weights · step {step}"))
         cols[i % len(cols)].plotly_chart(fig, key=f"{key}-hist-{name}")
 
