@@ -4,22 +4,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "dashboard/pages/graphs_summarize.py")
-
-
-def _ssumm_available() -> bool:
-    try:
-        from engine.graphs.ssumm import ssumm_edges  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_ssumm = pytest.mark.skipif(not _ssumm_available(), reason="engine.graphs.ssumm not written yet")
 
 
 def _page() -> AppTest:
@@ -87,7 +75,6 @@ def _finished_run(kind: str, config) -> int:
     return rid
 
 
-@needs_ssumm
 def test_finished_run_shows_numbers_drawings_heatmaps_and_exports(tmp_db):
     from engine.graphs.experiments import SSumMConfig
 
@@ -101,7 +88,6 @@ def test_finished_run_shows_numbers_drawings_heatmaps_and_exports(tmp_db):
     assert not at.exception and not at.error
 
 
-@needs_ssumm
 def test_finished_sweep_shows_its_table(tmp_db):
     from engine.graphs.experiments import SSumMSweepConfig
 
@@ -112,7 +98,6 @@ def test_finished_sweep_shows_its_table(tmp_db):
     assert table["ratio"].tolist() == [0.3, 0.6]
 
 
-@needs_ssumm
 def test_runs_page_draws_an_ssumm_run_with_the_graphs_viewer(tmp_db):
     from engine.graphs.experiments import SSumMConfig
 
@@ -122,7 +107,6 @@ def test_runs_page_draws_an_ssumm_run_with_the_graphs_viewer(tmp_db):
     assert "Supernodes |S|" in [m.label for m in at.metric]
 
 
-@needs_ssumm
 def test_graph_above_the_drawing_limit_shows_statistics_not_nodes(tmp_db):
     from dashboard.components.graphs_view import DRAW_MAX_NODES
     from engine.graphs.experiments import SSumMConfig

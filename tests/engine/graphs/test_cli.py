@@ -19,17 +19,6 @@ ROOT = Path(__file__).resolve().parents[3]
 CONTRACT_KEYS = {"nodes", "edges", "supernodes", "superedges", "size_bits", "input_bits", "re1", "re2", "seconds"}
 
 
-def _ssumm_available() -> bool:
-    try:
-        from engine.graphs.ssumm import ssumm_edges  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_ssumm = pytest.mark.skipif(not _ssumm_available(), reason="engine.graphs.ssumm not written yet")
-
-
 @pytest.fixture
 def edge_file(tmp_path):
     import networkx as nx
@@ -72,7 +61,6 @@ def test_bad_input_exits_with_a_message_not_a_traceback(tmp_path, capsys):
     assert "error: No edge-list file" in capsys.readouterr().err
 
 
-@needs_ssumm
 def test_run_ssumm_writes_the_authors_format_and_the_result_json(edge_file, tmp_path):
     out, res = tmp_path / "summary.txt", tmp_path / "result.json"
     code = main(["run", "ssumm", str(edge_file), "--ratio", "0.3", "--error", "l1", "--seed", "0",
@@ -97,7 +85,6 @@ def test_run_ssumm_writes_the_authors_format_and_the_result_json(edge_file, tmp_
     assert back.size_bits <= result["size_bits"] + 1e-9   # the file's ω_max ≤ the running maximum
 
 
-@needs_ssumm
 def test_run_ssumm_sweep_writes_one_csv_row_per_ratio(tmp_path):
     path = tmp_path / "curve.csv"
     assert main(["run", "ssumm-sweep", "builtin:florentine", "--ratios", "0.3,0.6", "--csv", str(path),
@@ -106,7 +93,6 @@ def test_run_ssumm_sweep_writes_one_csv_row_per_ratio(tmp_path):
     assert [float(r["ratio"]) for r in rows] == [0.3, 0.6]
 
 
-@needs_ssumm
 @pytest.mark.slow
 def test_python_dash_m_engine_is_the_documented_command(edge_file, tmp_path):
     res = tmp_path / "r.json"

@@ -18,17 +18,6 @@ from engine.graphs.summary import Summary
 from engine.runs.reporter import MemoryReporter
 
 
-def _ssumm_available() -> bool:
-    try:
-        from engine.graphs.ssumm import ssumm_edges  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_ssumm = pytest.mark.skipif(not _ssumm_available(), reason="engine.graphs.ssumm not written yet")
-
-
 @pytest.mark.parametrize("ratio", [0, 1, -0.2, 1.5, float("nan"), "0.3", True])
 def test_ratio_outside_the_open_unit_interval_is_a_config_error(ratio):
     with pytest.raises(ConfigError, match="strictly between 0 and 1"):
@@ -91,7 +80,6 @@ def test_budget_notes_are_silent_for_a_comfortable_budget_and_speak_when_over_it
     assert "above the budget" in note
 
 
-@needs_ssumm
 @pytest.mark.parametrize("ratio,words", [(0.05, "too small for any superedge"), (0.1, "|V|·log2|S|")])
 def test_a_sparse_ring_at_small_ratios_is_said_to_collapse(ratio, words):
     result = run_ssumm(SSumMConfig(source="generator:ws?n=300&k=2&p=0", ratio=ratio), MemoryReporter())
@@ -99,7 +87,6 @@ def test_a_sparse_ring_at_small_ratios_is_said_to_collapse(ratio, words):
     assert any(words in n for n in result["notes"])
 
 
-@needs_ssumm
 def test_karate_run_reports_every_iteration_and_fits_the_budget():
     rep = MemoryReporter()
     result = run_ssumm(SSumMConfig(source="builtin:karate", ratio=0.4, seed=0), rep)
@@ -117,7 +104,6 @@ def test_karate_run_reports_every_iteration_and_fits_the_budget():
     assert rep.snapshots["supernode_of"][-1][1].shape == (34,)
 
 
-@needs_ssumm
 def test_karate_run_writes_files_that_read_back():
     rep = MemoryReporter()
     result = run_ssumm(SSumMConfig(source="builtin:karate", ratio=0.5, error="l2", seed=1), rep)
@@ -135,7 +121,6 @@ def test_karate_run_writes_files_that_read_back():
     assert "edges" in rep.snapshots and "groups" in rep.snapshots  # small graph: drawable, with its clubs
 
 
-@needs_ssumm
 def test_same_seed_same_summary():
     a, b = MemoryReporter(), MemoryReporter()
     cfg = SSumMConfig(source="generator:sbm?blocks=3&size=12&p_in=0.6&p_out=0.05&seed=2", ratio=0.3, seed=5)
@@ -144,7 +129,6 @@ def test_same_seed_same_summary():
     assert (a.snapshots["supernode_of"][-1][1] == b.snapshots["supernode_of"][-1][1]).all()
 
 
-@needs_ssumm
 def test_cancel_returns_early_and_keeps_a_valid_summary():
     rep = MemoryReporter(stop_after=1)
     result = run_ssumm(SSumMConfig(source="builtin:lesmis", ratio=0.2, seed=0), rep)
@@ -154,7 +138,6 @@ def test_cancel_returns_early_and_keeps_a_valid_summary():
     assert rep.snapshots["supernode_of"][-1][1].shape == (77,)
 
 
-@needs_ssumm
 def test_sweep_reports_one_row_per_ratio_and_more_bits_buy_less_error():
     rep = MemoryReporter()
     result = run_ssumm_sweep(SSumMSweepConfig(source="builtin:karate", ratios=(0.1, 0.5, 0.9), seed=0), rep)
@@ -166,7 +149,6 @@ def test_sweep_reports_one_row_per_ratio_and_more_bits_buy_less_error():
     assert b"ratio" in rep.artifacts["sweep.csv"][0]
 
 
-@needs_ssumm
 def test_sweep_cancel_keeps_only_finished_ratios():
     rep = MemoryReporter(stop_after=0)
     result = run_ssumm_sweep(SSumMSweepConfig(source="builtin:karate", ratios=(0.2, 0.4)), rep)
