@@ -76,10 +76,19 @@ def draw_training(store: RunStore, run: Run, key: str) -> None:
                                          "ordered by learned clusters", zmin=0.0, height=360), key=f"{key}-live-adj")
     with right:
         if not df.empty:
-            df = df[df["name"].str.startswith("train/")].copy()
-            df["name"] = df["name"].str.removeprefix("train/")
-            st.plotly_chart(line_chart(df, x="step", y="value", color="name", title="Loss per epoch (log)")
-                            .update_yaxes(type="log").update_xaxes(title="epoch"), key=f"{key}-loss")
+            loss = df[df["name"].str.startswith("train/")].copy()
+            loss["name"] = loss["name"].str.removeprefix("train/")
+            if not loss.empty:
+                st.plotly_chart(line_chart(loss, x="step", y="value", color="name", title="Loss per epoch (log)",
+                                           height=260 if (df["name"] == "graph/auroc").any() else 320)
+                                .update_yaxes(type="log").update_xaxes(title="epoch"), key=f"{key}-loss")
+            auroc = df[df["name"] == "graph/auroc"]
+            if not auroc.empty:
+                st.plotly_chart(line_chart(auroc, x="step", y="value", height=200,
+                                           title="Recovery of the true graph: AUROC of |Ã| per epoch")
+                                .update_yaxes(range=[0.0, 1.02], title="AUROC").update_xaxes(title="epoch")
+                                .add_hline(y=0.5, line_dash="dot", annotation_text="chance"),
+                                key=f"{key}-auroc")
     explain("anomaly_training", expanded=False, title="How to read the forming graph and the losses")
 
 

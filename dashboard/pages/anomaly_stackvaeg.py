@@ -29,7 +29,9 @@ with guard("Cannot start the run"):
                 "smap": f"SMAP {data.get('channel')}", "csv": "CSV"}[data["data"]]
         st.session_state["av-run"] = jobs.start("stackvaeg", config, group=GROUP,
                                                 name=f"StackVAE-G · {what} · {model['epochs']} epochs"
-                                                + (" · no graph loss (ablation)" if not model["graph_weight"] else ""))
+                                                + (" · no graph loss (ablation)" if not model["graph_weight"] else "")
+                                                + (f" · init std {model['node_init_std']:g}"
+                                                   if model["node_init_std"] != 1.0 else ""))
 
 with guard("showing the run"):
     if jobs.page_run("av-run", "stackvaeg", GROUP) is not None:

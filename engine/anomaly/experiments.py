@@ -63,6 +63,7 @@ class StackVAEGConfig(Config):
     alpha: float = 3.0
     gamma: float = 0.5  # neighbour mixing of the latents
     graph_weight: float = 1.0
+    node_init_std: float = 1.0  # node-embedding start N(0, std^2); 1 = PyTorch's default, as released
     train_stride: int = 1  # train on every s-th window (1 = released setting)
     baselines: bool = True
     seed: int = 0
@@ -85,10 +86,11 @@ class StackVAEGConfig(Config):
         require(self.alpha > 0 and 0 <= self.gamma <= 1 and self.graph_weight >= 0,
                 "Need alpha > 0, 0 <= gamma <= 1, graph_weight >= 0.")
         require(1 <= self.train_stride <= 1000, "train_stride must lie in [1, 1000].")
+        require(0 <= self.node_init_std <= 10, "node_init_std must lie in [0, 10].")
         require(0.05 <= self.train_fraction <= 0.95, "train_fraction must lie in [0.05, 0.95].")
 
     def model_params(self) -> dict[str, Any]:
-        names = ("window", "hidden", "latent", "node_dim", "k", "alpha", "gamma", "graph_weight",
+        names = ("window", "hidden", "latent", "node_dim", "k", "alpha", "gamma", "graph_weight", "node_init_std",
                  "epochs", "batch_size", "lr", "weight_decay", "lr_decay", "lr_step", "clip_norm",
                  "train_stride", "seed")
         return {n: getattr(self, n) for n in names}
@@ -163,6 +165,48 @@ def top_edges(adjacency: np.ndarray, k: int) -> list[tuple[int, int, float]]:
 
 
 # ------------------------------------------------------------------------- the run
+class TrueGraphTracker:
+    """Reporter wrapper for data with a known graph: scores every adjacency snapshot against the
+    truth and reports ``graph/auroc`` (AUROC of |A~| vs the true graph) per epoch, epoch 0 being
+    the graph before training; ``history`` keeps the (epoch, AUROC) pairs. Everything else is
+    passed through unchanged."""
+
+    def __init__(self, inner: Reporter, true_graph: np.ndarray) -> None:
+        self.inner, self.true_graph = inner, true_graph
+        self.history: list[tuple[int, float]] = []
+        self._last = float("nan")
+
+    def snapshot(self, name: str, array: np.ndarray, step: int, *, force: bool = False) -> None:
+        if name == "adjacency":
+            from engine.anomaly.interpret import adjacency_auroc
+
+            self._last = adjacency_auroc(array, self.true_graph)
+            if step == 0 and not self.history:
+                self._record(0)
+        self.inner.snapshot(name, array, step, force=force)
+
+    def metric(self, name: str, value: float, step: int) -> None:
+        self.inner.metric(name, value, step)
+        if name == "train/loss":  # once per epoch, right after that epoch's snapshot
+            self._record(step)
+
+    def _record(self, epoch: int) -> None:
+        self.history.append((int(epoch), float(self._last)))
+        self.inner.metric("graph/auroc", self._last, epoch)
+
+    def progress(self, step: int, total: int) -> None:
+        self.inner.progress(step, total)
+
+    def log(self, text: str) -> None:
+        self.inner.log(text)
+
+    def artifact(self, name: str, data: bytes, mime: str = "application/octet-stream") -> None:
+        self.inner.artifact(name, data, mime)
+
+    def should_stop(self) -> bool:
+        return self.inner.should_stop()
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kB
 
@@ -195,8 +239,9 @@ def run_stackvaeg(cfg: StackVAEGConfig, reporter: Reporter) -> dict[str, Any]:
         reporter.log(note)
     reporter.log(f"{data.name}: {len(data.train)} training rows, {len(data.test)} test rows, {n} channels.")
     model = StackVAEG(**cfg.model_params(), snapshot_every=max(1, 5 if n <= 40 else 20))
+    tracker = TrueGraphTracker(reporter, data.true_graph) if data.true_graph is not None else None
     t0 = time.perf_counter()
-    model.fit(data.train, reporter=reporter)
+    model.fit(data.train, reporter=tracker or reporter)
     adjacency = model.adjacency_
     result: dict[str, Any] = {
         "data": {"name": data.name, "source": data.source, "n_channels": n, "train_rows": len(data.train),
@@ -213,7 +258,8 @@ def run_stackvaeg(cfg: StackVAEGConfig, reporter: Reporter) -> dict[str, Any]:
     }
     if data.true_graph is not None:
         result["synthetic"] = {"groups": data.groups.tolist(), "true_graph": data.true_graph.astype(int).tolist(),
-                               "adjacency_auroc": interpret.adjacency_auroc(adjacency, data.true_graph)}
+                               "adjacency_auroc": interpret.adjacency_auroc(adjacency, data.true_graph),
+                               "auroc_history": tracker.history if tracker else []}
     if model.stopped_early_ or reporter.should_stop():
         result["cancelled"] = True
         result["peak_memory_mb"] = _peak_mb()

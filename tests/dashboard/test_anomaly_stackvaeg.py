@@ -82,6 +82,19 @@ def test_graph_loss_ablation_is_recorded_in_the_config_and_the_run_name(queue_on
     (run,) = RunStore(queue_only.store.path).list_runs()
     assert run.config["graph_weight"] == 0.0 and "ablation" in run.name
 
+
+def test_node_embedding_start_is_recorded_in_the_config_and_the_run_name(queue_only):
+    from engine.runs.store import RunStore
+
+    at = _page().run()
+    at.number_input(key="av-init").set_value(0.1).run()
+    at.button(key="av-start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (run,) = RunStore(queue_only.store.path).list_runs()
+    assert run.config["node_init_std"] == pytest.approx(0.1) and "init std 0.1" in run.name
+    assert run.config["graph_weight"] == 1.0
+
+
 @pytest.mark.slow
 def test_finished_run_shows_graph_scores_metrics_diagnosis_and_comparison(tmp_db):
     _finished_run()
@@ -89,6 +102,8 @@ def test_finished_run_shows_graph_scores_metrics_diagnosis_and_comparison(tmp_db
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "Parameters" in [m.label for m in at.metric]
     assert any("AUROC of |Ã|" in m.value for m in at.markdown)
+    specs = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "Recovery of the true graph" in specs and "Loss per epoch" in specs  # Training tab
     table = at.dataframe[0].value
     assert list(table.index) == ["StackVAE-G", "Random", "PCA", "IsolationForest"]
     assert {"F1 (POT)", "PA-F1 (POT)", "best F1", "best F1 + PA", "PA%K AUC", "HitRate@100"} <= set(table.columns)

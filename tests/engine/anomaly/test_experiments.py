@@ -54,6 +54,17 @@ def test_training_reports_loss_curves_and_adjacency_snapshots(tiny_run):
     assert "scores.npz" in rep.artifacts
 
 
+def test_synthetic_runs_score_the_graph_against_the_truth_after_every_epoch(tiny_run):
+    result, rep = tiny_run
+    history = result["synthetic"]["auroc_history"]
+    assert [e for e, _ in history] == [0, 1, 2]  # the start, then each epoch
+    assert [v for _, v in history] == rep.values("graph/auroc")
+    assert history[-1][1] == pytest.approx(result["synthetic"]["adjacency_auroc"])
+    from engine.anomaly.interpret import adjacency_auroc
+    first = rep.snapshots["adjacency"][0][1]
+    assert history[0][1] == pytest.approx(adjacency_auroc(first, np.array(result["synthetic"]["true_graph"], bool)))
+
+
 def test_cancel_keeps_what_was_learned_and_skips_evaluation():
     rep = MemoryReporter(stop_after=3)
     result = run_stackvaeg(StackVAEGConfig(**{**TINY, "epochs": 40}), rep)
