@@ -28,6 +28,9 @@ def test_synthetic_run_shows_the_graph_forming_then_every_result(page, app_url, 
     shot(page, "anomaly-stackvaeg-graph")
     page.get_by_role("tab", name="Training").click()
     page.get_by_text("Loss per epoch").first.wait_for()
+    page.get_by_text("Recovery of the true graph").first.wait_for()  # AUROC vs the truth, per epoch
+    wait_idle(page)
+    shot(page, "anomaly-stackvaeg-training")
     page.get_by_role("tab", name="Scores & metrics").click()
     page.get_by_text("Every protocol, beside the baselines").wait_for()
     wait_idle(page)
