@@ -4,6 +4,7 @@
     python -m engine run stackvaeg --smap ../shared/data/SMAP --channel P-1 --epochs 20
     python -m engine run stackvaeg --csv series.csv --label-column label
     python -m engine run stackvaeg --synthetic --channels 12 --groups 3 --epochs 30
+    python -m engine run stackvaeg --synthetic --node-init-std 0.1 --epochs 30   # watch the graph form, then erode
 
 The JSON holds every protocol's metrics for the model and the baselines, the parameter count,
 seconds per epoch and the learned adjacency; ``--scores FILE.npz`` also writes the score arrays.
@@ -32,7 +33,8 @@ def _build(args: argparse.Namespace):
         csv_path=csv, label_column=args.label_column, train_fraction=args.train_fraction,
         n_channels=args.channels, n_groups=args.groups, length=args.length, window=args.window,
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, k=args.k, alpha=args.alpha,
-        gamma=args.gamma, train_stride=args.train_stride, baselines=not args.no_baselines, seed=args.seed)
+        gamma=args.gamma, graph_weight=args.graph_weight, node_init_std=args.node_init_std,
+        train_stride=args.train_stride, baselines=not args.no_baselines, seed=args.seed)
 
 
 def _after(args: argparse.Namespace, result: dict, store, run_id: int) -> None:
@@ -67,6 +69,10 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     m.add_argument("--alpha", type=float, default=3.0, help="graph saturation (default 3)")
     m.add_argument("--gamma", type=float, default=0.5, help="latent neighbour mixing (default 0.5)")
     m.add_argument("--train-stride", type=int, default=1, help="train on every s-th window (default 1)")
+    m.add_argument("--graph-weight", type=float, default=1.0,
+                   help="weight of the graph loss ||X - A~X||^2 (released: 1; 0 = ablation)")
+    m.add_argument("--node-init-std", type=float, default=1.0,
+                   help="std of the node embeddings' start (released: 1, PyTorch's N(0, 1))")
     m.add_argument("--no-baselines", action="store_true", help="skip random / PCA / Isolation Forest")
     m.add_argument("--seed", type=int, default=0)
     p.add_argument("--scores", metavar="FILE.npz", help="also write scores, channel scores and labels")

@@ -37,6 +37,10 @@ def test_data_source_flags_build_the_matching_config(tmp_path):
     f = tmp_path / "x.csv"
     f.write_text("a\n1\n")
     assert _config(["--csv", str(f)]).csv_path == str(f)
+    released = _config([])
+    assert (released.graph_weight, released.node_init_std) == (1.0, 1.0)
+    study = _config(["--graph-weight", "0", "--node-init-std", "0.1"])
+    assert (study.graph_weight, study.node_init_std) == (0.0, 0.1)
 
 
 def test_conflicting_or_missing_sources_are_clear_errors(tmp_path, capsys):
