@@ -95,7 +95,7 @@ def pick_model(key: str, data: dict) -> dict:
                    "set 256 to reproduce the authors' setting.")
     if data.get("data") == "synthetic" and k >= data.get("n_channels", 12):
         st.caption("k is at least the number of channels: every pair is kept, the graph is not sparse.")
-    c = st.columns([3, 2])
+    c = st.columns([3, 2], vertical_alignment="center")
     ablate = c[0].checkbox(
         "Ablation: switch the graph loss ‖X − ÃX‖² off", key=f"{key}-nograph",
         help="Not the paper's model. The released loss is smallest with no edges at all, and pairs cut by the ReLU "
