@@ -76,13 +76,13 @@ def draw_training(store: RunStore, run: Run, key: str) -> None:
                                          "ordered by learned clusters", zmin=0.0, height=360), key=f"{key}-live-adj")
     with right:
         if not df.empty:
+            auroc = df[df["name"] == "graph/auroc"]
             loss = df[df["name"].str.startswith("train/")].copy()
             loss["name"] = loss["name"].str.removeprefix("train/")
             if not loss.empty:
                 st.plotly_chart(line_chart(loss, x="step", y="value", color="name", title="Loss per epoch (log)",
-                                           height=260 if (df["name"] == "graph/auroc").any() else 320)
+                                           height=320 if auroc.empty else 260)
                                 .update_yaxes(type="log").update_xaxes(title="epoch"), key=f"{key}-loss")
-            auroc = df[df["name"] == "graph/auroc"]
             if not auroc.empty:
                 st.plotly_chart(line_chart(auroc, x="step", y="value", height=200,
                                            title="Recovery of the true graph: AUROC of |Ã| per epoch")

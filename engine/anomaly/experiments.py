@@ -174,13 +174,11 @@ class TrueGraphTracker:
     def __init__(self, inner: Reporter, true_graph: np.ndarray) -> None:
         self.inner, self.true_graph = inner, true_graph
         self.history: list[tuple[int, float]] = []
-        self._last = float("nan")
+        self._latest: np.ndarray | None = None
 
     def snapshot(self, name: str, array: np.ndarray, step: int, *, force: bool = False) -> None:
         if name == "adjacency":
-            from engine.anomaly.interpret import adjacency_auroc
-
-            self._last = adjacency_auroc(array, self.true_graph)
+            self._latest = array
             if step == 0 and not self.history:
                 self._record(0)
         self.inner.snapshot(name, array, step, force=force)
@@ -191,8 +189,11 @@ class TrueGraphTracker:
             self._record(step)
 
     def _record(self, epoch: int) -> None:
-        self.history.append((int(epoch), float(self._last)))
-        self.inner.metric("graph/auroc", self._last, epoch)
+        from engine.anomaly.interpret import adjacency_auroc
+
+        value = adjacency_auroc(self._latest, self.true_graph) if self._latest is not None else float("nan")
+        self.history.append((int(epoch), float(value)))
+        self.inner.metric("graph/auroc", value, epoch)
 
     def progress(self, step: int, total: int) -> None:
         self.inner.progress(step, total)

@@ -273,7 +273,7 @@ class StackVAEG(BaseEstimator):
                     sums[key] += v.item()
                 if reporter is not None:
                     reporter.progress(step, total)
-                    if step % self.snapshot_every == 0:
+                    if step % self.snapshot_every == 0 and b < n_batches - 1:  # epoch end snapshots below
                         reporter.snapshot("adjacency", self._adjacency_np(), step)
                     if reporter.should_stop():
                         self.stopped_early_ = True
