@@ -130,11 +130,17 @@ def _draw_result(store: RunStore, run: Run, key: str) -> None:
 
 
 def _member_ids(store: RunStore, run: Run, sn: np.ndarray) -> list:
-    """Original node ids (from summary.json), or 0..n-1 when that file is missing."""
+    """Original node ids (from the stored summary), or 0..n-1 when it is missing."""
     found = store.artifact(run.id, "summary.json")
-    if found is None:
-        return list(range(sn.size))
-    data = json.loads(found[0])
+    if found is not None:
+        data = json.loads(found[0])
+    else:
+        text = store.artifact(run.id, "summary.txt")
+        if text is None:
+            return list(range(sn.size))
+        from engine.graphs.experiments import summary_json
+
+        data = summary_json(text[0].decode(), {})
     ids: list = [None] * sn.size
     order = np.argsort(sn, kind="stable")
     flat = [m for s in data["supernodes"] for m in s["members"]]
@@ -197,13 +203,21 @@ def _draw_summary(table: np.ndarray, members: np.ndarray, key: str) -> None:
 
 
 def _downloads(store: RunStore, run: Run, key: str) -> None:
+    """The summary's files: stored ones as they are; the others built from summary.txt on click."""
+    from engine.graphs.experiments import MIME, export_file
+
     names = set(store.artifact_names(run.id))
     cols = st.columns(len(EXPORTS))
     for col, (name, label) in zip(cols, EXPORTS):
         if name in names:
-            data, mime = store.artifact(run.id, name)
-            col.download_button(f"Download {label}", data, f"ssumm-run{run.id}-{name}", mime,
-                                key=f"{key}-dl-{name}", icon=":material/download:")
+            data = store.artifact(run.id, name)[0]
+        elif "summary.txt" in names and run.result:
+            def data(name=name) -> bytes:    # built only when the user clicks
+                return export_file(name, store.artifact(run.id, "summary.txt")[0].decode(), run.result)
+        else:
+            continue
+        col.download_button(f"Download {label}", data, f"ssumm-run{run.id}-{name}", MIME[name],
+                            key=f"{key}-dl-{name}", icon=":material/download:")
 
 
 def draw_sweep(store: RunStore, run: Run) -> None:

@@ -62,10 +62,14 @@ def _block_cost(e, pairs, kept, sparse_cost):
 
 @njit(cache=True)
 def _merged_cost(e, pairs, edge_cost, sparse_cost, l1):
-    """(bits, kept) of a block after a merge: the cheaper of superedge and edge list (§3.2)."""
+    """(bits, kept) of a block after a merge: the cheaper of superedge and edge list (§3.2).
+
+    ``l1``: 0 for L2; 1 for L1 as the paper (a block of density < ½ is never a superedge); 2 for L1
+    also dropping density exactly ½ (such a superedge costs bits and lowers RE1 by nothing).
+    """
     sparse = sparse_cost * e
     d = e / pairs
-    if l1 and d < 0.5:
+    if l1 and (d < 0.5 or (l1 == 2 and d <= 0.5)):
         return sparse, 0
     dense = edge_cost + _entropy(d) * pairs
     if dense <= sparse:

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import numpy as np
-import scipy.sparse as sp
 
 from engine.config import Config, require
+from engine.errors import ConfigError, DataError
 from engine.graphs.generators import check_source, describe_source, load_source
 from engine.graphs.io import LoadedGraph
 
@@ -38,13 +38,20 @@ PER_ITERATION_METRICS = ("size_bits", "target_bits", "re1", "re2", "supernodes",
 
 def _check_common(ratio, error, iterations, seed) -> None:
     require(isinstance(ratio, (int, float)) and not isinstance(ratio, bool) and math.isfinite(ratio)
-            and 0 < ratio < 1,
-            f"The size ratio must be strictly between 0 and 1 (a fraction of the input's bits), got {ratio!r}.")
+            and 0 < ratio <= 1,
+            f"The size ratio is a fraction of the input's bits in (0, 1], got {ratio!r}.")
     require(error in ("l1", "l2"), f"error must be 'l1' or 'l2', got {error!r}.")
     require(isinstance(iterations, int) and 1 <= iterations <= 1000,
             f"iterations must be a whole number from 1 to 1000, got {iterations!r}.")
     require(seed is None or (isinstance(seed, int) and seed >= 0),
             f"seed must be a non-negative whole number, got {seed!r}.")
+
+
+def _check_skip(skip: bool, error: str) -> None:
+    require(isinstance(skip, bool), f"skip_half_density is true or false, got {skip!r}.")
+    require(not skip or error == "l1",
+            "Skipping density-½ superedges is an L1 option (in L2 such a superedge lowers the error); "
+            "use error l1 or turn it off.")
 
 
 @dataclass(frozen=True)
@@ -54,11 +61,18 @@ class SSumMConfig(Config):
     error: str = "l1"  # which reconstruction error the merges and sparsification minimise
     iterations: int = 20  # T in the paper (Algorithm 1); the authors use 20
     seed: int = 0
+    # this project's option, L1 only: never keep a superedge of density exactly ½ (see ssumm)
+    skip_half_density: bool = False
+    # files written besides summary.txt (always): the page builds the others on download
+    files: tuple[str, ...] = ()
 
     def validate(self) -> None:
         require(isinstance(self.source, str) and self.source != "", "Pick a graph to summarize.")
         check_source(self.source)
         _check_common(self.ratio, self.error, self.iterations, self.seed)
+        _check_skip(self.skip_half_density, self.error)
+        bad = [f for f in self.files if f not in FILES]
+        require(not bad, f"Unknown summary file(s) {', '.join(map(str, bad))}; choose from {', '.join(FILES)}.")
 
 
 @dataclass(frozen=True)
@@ -68,10 +82,12 @@ class SSumMSweepConfig(Config):
     error: str = "l1"
     iterations: int = 20
     seed: int = 0
+    skip_half_density: bool = False  # as in SSumMConfig
 
     def validate(self) -> None:
         require(isinstance(self.source, str) and self.source != "", "Pick a graph to summarize.")
         check_source(self.source)
+        _check_skip(self.skip_half_density, self.error)
         require(len(self.ratios) >= 1, "Give at least one size ratio to sweep.")
         require(len(self.ratios) <= 50, "Sweep at most 50 ratios at once.")
         for r in self.ratios:
@@ -79,11 +95,12 @@ class SSumMSweepConfig(Config):
 
 
 def _summarize(g: LoadedGraph, ratio: float, error: str, iterations: int, seed: int, reporter,
-               on_iteration=None):
+               on_iteration=None, skip_half_density: bool = False):
     from engine.graphs.ssumm import ssumm_edges
 
     return ssumm_edges(g.edges, g.n_nodes, ratio=ratio, error=error, iterations=iterations, seed=seed,
-                       callback=on_iteration, should_stop=reporter.should_stop, node_ids=g.node_ids)
+                       callback=on_iteration, should_stop=reporter.should_stop, node_ids=g.node_ids,
+                       skip_half_density=skip_half_density)
 
 
 def _load(source: str, reporter) -> LoadedGraph:
@@ -134,6 +151,8 @@ def adjacency_images(edges: np.ndarray, supernode_of: np.ndarray, superedges: np
     >>> o.tolist(), r.tolist()
     ([[0.0, 1.0], [1.0, 0.0]], [[0.0, 1.0], [1.0, 0.0]])
     """
+    import scipy.sparse as sp   # here, not at the top: a CLI run that draws nothing never loads it
+
     sn = np.asarray(supernode_of, dtype=np.int64)
     n = sn.size
     order = supernode_order(sn)
@@ -162,23 +181,56 @@ def adjacency_images(edges: np.ndarray, supernode_of: np.ndarray, superedges: np
                 np.where(pairs > 0, recon / pairs, 0.0).clip(0, 1).astype(np.float32))
 
 
-def summary_json(summary, g: LoadedGraph, density: np.ndarray) -> dict:
-    """The summary as plain JSON: supernodes with their members (original ids), weighted superedges."""
-    sn = np.asarray(summary.supernode_of)
-    order = supernode_order(sn)
-    bounds = np.searchsorted(sn[order], np.arange(int(summary.n_supernodes) + 1))
-    ids = g.node_ids.tolist()
-    members = [[ids[i] for i in order[bounds[s]:bounds[s + 1]]] for s in range(int(summary.n_supernodes))]
-    P = np.asarray(summary.superedges).reshape(-1, 2).tolist()
-    return {
-        "graph": g.name, "nodes": int(summary.n_nodes), "edges": int(summary.n_edges),
-        "ratio": float(summary.ratio), "error": str(summary.error),
-        "size_bits": float(summary.size_bits), "input_bits": float(summary.input_bits),
-        "target_bits": float(summary.target_bits), "re1": float(summary.re1), "re2": float(summary.re2),
-        "supernodes": [{"id": s, "members": m} for s, m in enumerate(members)],
-        "superedges": [{"source": a, "target": b, "weight": float(w), "density": float(dd)}
-                       for (a, b), w, dd in zip(P, np.asarray(summary.weights).tolist(), density.tolist())],
-    }
+RESULT_SCALARS = ("graph", "nodes", "edges", "ratio", "error", "size_bits", "input_bits", "target_bits",
+                  "re1", "re2")
+FILES = ("summary.txt", "summary.json", "summary.graphml")   # what a run can write; summary.txt always
+MIME = {"summary.txt": "text/plain", "summary.json": "application/json", "summary.graphml": "application/xml"}
+
+
+def summary_json(text: str, result: dict) -> dict:
+    r"""The summary as plain JSON, read from its text (the authors' format, ``Summary.to_text``).
+
+    Supernodes with their members (original ids, numbers where every id is an integer), weighted
+    superedges with their density (weight / node pairs of the block), and the run's figures taken
+    from ``result``. Built on demand (the page's download button, ``--summary-json``), not by
+    every run.
+
+    >>> t = "<Subnode of each supernode>\n0\t1\t2\n1\t3\n<Superedge info>\n0\t0\t1\n0\t1\t1\n"
+    >>> d = summary_json(t, {"graph": "g"})
+    >>> d["supernodes"], [(e["source"], e["target"], e["density"]) for e in d["superedges"]]
+    ([{'id': 0, 'members': [1, 2]}, {'id': 1, 'members': [3]}], [(0, 0, 1.0), (0, 1, 0.5)])
+    """
+    lines = text.splitlines()
+    try:
+        i_nodes, i_edges = lines.index("<Subnode of each supernode>"), lines.index("<Superedge info>")
+    except ValueError:
+        raise DataError("Not an SSumM summary (its two section lines are missing).") from None
+    members = [ln.split("\t")[1:] for ln in lines[i_nodes + 1:i_edges] if ln]
+    flat = [m for ms in members for m in ms]
+    if all(m.lstrip("-").isdigit() for m in flat):
+        members = [[int(m) for m in ms] for ms in members]
+    size = np.array([len(ms) for ms in members], dtype=np.float64)
+    edges = []
+    for ln in lines[i_edges + 1:]:
+        if ln:
+            a, b, w = (int(x) for x in ln.split("\t")[:3])
+            pairs = size[a] * (size[a] - 1) / 2.0 if a == b else size[a] * size[b]
+            edges.append({"source": a, "target": b, "weight": float(w), "density": float(w / pairs)})
+    out = {k: result[k] for k in RESULT_SCALARS if k in result}
+    out["supernodes"] = [{"id": s, "members": m} for s, m in enumerate(members)]
+    out["superedges"] = edges
+    return out
+
+
+def export_file(name: str, text: str, result: dict) -> bytes:
+    """One of :data:`FILES` built from the summary's text and the run's result (see :func:`summary_json`)."""
+    if name == "summary.txt":
+        return text.encode()
+    if name == "summary.json":
+        return json.dumps(summary_json(text, result)).encode()
+    if name == "summary.graphml":
+        return summary_graphml(summary_json(text, result))
+    raise ConfigError(f"Unknown summary file '{name}'; choose one of {', '.join(FILES)}.")
 
 
 def summary_graphml(data: dict) -> bytes:
@@ -244,7 +296,8 @@ def run_ssumm(config: SSumMConfig, reporter) -> dict:
         reporter.progress(min(step, config.iterations), config.iterations)
 
     t0 = time.perf_counter()
-    summary = _summarize(g, config.ratio, config.error, config.iterations, config.seed, reporter, on_iteration)
+    summary = _summarize(g, config.ratio, config.error, config.iterations, config.seed, reporter, on_iteration,
+                         config.skip_half_density)
     seconds = time.perf_counter() - t0
     stopped = bool(getattr(reporter, "stop_requested", False))
     density = np.asarray(summary.densities, dtype=float)
@@ -260,12 +313,9 @@ def run_ssumm(config: SSumMConfig, reporter) -> dict:
     for note in notes[len(g.notes):]:
         reporter.log(note)
     _final_snapshots(reporter, g, summary, density, step)
-    data = summary_json(summary, g, density)
-    reporter.artifact("summary.txt", summary.to_text().encode(), "text/plain")
-    reporter.artifact("summary.json", json.dumps(data).encode(), "application/json")
-    reporter.artifact("summary.graphml", summary_graphml(data), "application/xml")
-    reporter.progress(config.iterations, config.iterations)
-    return {
+    text = summary.to_text()
+    reporter.artifact("summary.txt", text.encode(), "text/plain")
+    result = {
         "graph": g.name, "nodes": int(summary.n_nodes), "edges": int(summary.n_edges),
         "supernodes": int(summary.n_supernodes), "superedges": int(summary.n_superedges),
         "size_bits": float(summary.size_bits), "input_bits": float(summary.input_bits),
@@ -274,7 +324,13 @@ def run_ssumm(config: SSumMConfig, reporter) -> dict:
         "within_budget": bool(float(summary.size_bits) <= float(summary.target_bits) + 1e-9),
         "drawable": bool(g.n_nodes <= DRAW_MAX_NODES and g.n_edges <= DRAW_MAX_EDGES),
         "group_kind": g.group_kind, "stopped_early": stopped, "notes": notes,
+        "skip_half_density": bool(config.skip_half_density),
     }
+    for name in config.files:
+        if name != "summary.txt":
+            reporter.artifact(name, export_file(name, text, result), MIME[name])
+    reporter.progress(config.iterations, config.iterations)
+    return result
 
 
 SWEEP_METRICS = ("ratio", "size_bits", "size_fraction", "target_bits", "re1", "re2", "supernodes",
@@ -294,7 +350,8 @@ def run_ssumm_sweep(config: SSumMSweepConfig, reporter) -> dict:
             reporter.progress(base + min(int(info["iteration"]), config.iterations), total)
 
         t0 = time.perf_counter()
-        s = _summarize(g, float(ratio), config.error, config.iterations, config.seed, reporter, on_iteration)
+        s = _summarize(g, float(ratio), config.error, config.iterations, config.seed, reporter, on_iteration,
+                       config.skip_half_density)
         row = {"ratio": float(ratio), "size_bits": float(s.size_bits),
                "size_fraction": float(s.size_bits) / float(s.input_bits), "target_bits": float(s.target_bits),
                "re1": float(s.re1), "re2": float(s.re2), "supernodes": int(s.n_supernodes),

@@ -82,22 +82,47 @@ def _py(x):
     return x.item() if hasattr(x, "item") else x
 
 
+def graph_nodes(G) -> tuple[list, list[str]]:
+    """The nodes a graph is summarised with, and notes: nodes whose only edges are self loops go.
+
+    An edge-list file cannot tell such a node from one that is not there (its only lines are
+    dropped self loops), so :func:`read_edge_list` leaves it out; networkx graphs are read the same
+    way, so a file and ``networkx.read_edgelist`` of it give the same graph. Nodes with no edge at
+    all are kept (a networkx graph can hold them; they count in |V|).
+
+    >>> import networkx as nx
+    >>> G = nx.Graph([(1, 2), (3, 3)]); G.add_node(4)
+    >>> graph_nodes(G)
+    ([1, 2, 4], ['1 node only had self loops and is left out.'])
+    """
+    drop = [x for x in G.nodes if G.degree(x) > 0 and all(y == x for y in G.neighbors(x))]
+    if not drop:
+        return list(G.nodes), []
+    gone = set(drop)
+    note = f"{len(drop)} node{'s' * (len(drop) != 1)} only had self loops and {'are' if len(drop) != 1 else 'is'} left out."
+    return [x for x in G.nodes if x not in gone], [note]
+
+
 def from_networkx(G, *, name: str = "graph", group_attr: str | None = None,
                   group_kind: str = "") -> LoadedGraph:
     """Convert a networkx graph (any node labels; isolated nodes kept) into a :class:`LoadedGraph`.
+
+    Nodes whose only edges are self loops are left out, as :func:`read_edge_list` does (see
+    :func:`graph_nodes`).
 
     >>> import networkx as nx
     >>> g = from_networkx(nx.path_graph(["a", "b", "c"]), name="path")
     >>> g.edges.tolist(), g.node_ids.tolist()
     ([[0, 1], [1, 2]], ['a', 'b', 'c'])
     """
-    nodes = list(G.nodes)
+    nodes, loop_notes = graph_nodes(G)
     index = {x: i for i, x in enumerate(nodes)}
     pairs = np.array([(index[a], index[b]) for a, b in G.edges() if a != b], dtype=np.int64).reshape(-1, 2)
     notes = []
     loops = sum(1 for a, b in G.edges() if a == b)
     if loops:
         notes.append(f"Dropped {loops} self loop{'s' * (loops != 1)} (an edge from a node to itself).")
+    notes += loop_notes
     if G.is_directed():
         notes.append("The graph is directed; directions are ignored (SSumM summarizes undirected graphs).")
     edges = _unique_undirected(pairs, len(nodes))
@@ -162,6 +187,8 @@ def read_edge_list(source: str | Path | bytes, *, name: str | None = None) -> Lo
 
 def parse_edge_list(data: bytes, *, name: str = "graph") -> LoadedGraph:
     """Parse the (uncompressed) bytes of an edge list; see :func:`read_edge_list`."""
+    if data[:3] == b"\xef\xbb\xbf":   # a UTF-8 byte-order mark is not part of the first id
+        data = data[3:]
     if b"\x00" in data[:65536]:
         raise DataError(f"'{name}' is not a text file (it contains binary data); "
                         "upload an edge list: one 'u v' pair of node ids per line.")
@@ -223,7 +250,10 @@ def _read_two_columns(body: bytes, sep: str, header: bool, name: str):
                   skipinitialspace=True, skip_blank_lines=True, engine="c", encoding_errors="replace")
     try:
         df = pd.read_csv(io.BytesIO(body), dtype=np.int64, **kwargs)
-        return df[0].to_numpy(), df[1].to_numpy(), 0
+        # pandas casts integral decimals ('1.0', '2e0') to int64: such ids must go through the
+        # text path, which refuses decimal ids, so a file can be checked only when it has . e E
+        if not any(c in body for c in (b".", b"e", b"E")):
+            return df[0].to_numpy(), df[1].to_numpy(), 0
     except (ValueError, OverflowError, pd.errors.ParserError):
         pass  # text labels, huge ids or ragged lines: read as text below
     try:

@@ -24,7 +24,7 @@ Algorithm 1 of the paper, as the authors' code runs it:
    of least error increase (the L1 or L2 increase) until it fits (§3.4, "further sparsification").
 
 Definitions (input size ``2|E|log2|V|``, budget ``k = ratio·Size(G)`` with the ratio rounded *up* to
-two decimals, summary size ``|P|(2log2|S| + log2 ω_max) + |V|log2|S|``, RE1/RE2 over ordered
+two decimals (see :func:`round_ratio` for five ratios where the Java's rounding differs), summary size ``|P|(2log2|S| + log2 ω_max) + |V|log2|S|``, RE1/RE2 over ordered
 pairs) match ``shared/reference/ssumm_reference.md`` so that figures compare with the authors'.
 
 Details and where this differs from the authors' Java code (also said in the UI text):
@@ -77,24 +77,34 @@ MAX_INDEX_SLACK = 10_000_000   # |V| may exceed the edges' endpoints (isolated n
 
 
 def round_ratio(ratio: float) -> float:
-    """The budget ratio rounded *up* to two decimals, as the authors' code does.
+    """The budget ratio rounded *up* to two decimals, exactly.
 
-    >>> round_ratio(0.3), round_ratio(0.101), round_ratio(0.07)
-    (0.3, 0.11, 0.07)
+    The authors' Java rounds up to two decimals too, but as ``Math.ceil(ratio * 100) / 100`` in
+    floating point, and ``0.07 * 100`` is 7.000000000000001: at 0.07, 0.14, 0.28, 0.55 and 0.56
+    (the only such ratios of 0.01 … 1.00) its budget is one percentage point higher (0.08, 0.15,
+    0.29, 0.56, 0.57). This function does not copy that artefact: compare with the Java at those
+    ratios by asking for the Java's budget (e.g. 0.08 for its 0.07).
+
+    >>> round_ratio(0.3), round_ratio(0.101), round_ratio(0.07), round_ratio(1.0)
+    (0.3, 0.11, 0.07, 1.0)
+    >>> [k / 100 for k in range(1, 101) if math.ceil(k / 100 * 100) != k]   # where the Java differs
+    [0.07, 0.14, 0.28, 0.55, 0.56]
     """
     return math.ceil(round(ratio * 100.0, 9)) / 100.0
 
 
 def ssumm(G, *, ratio: float, error: str = "l1", iterations: int = 20, seed: int | None = None,
           callback: Callable[[dict], None] | None = None,
-          should_stop: Callable[[], bool] | None = None, exact_drop: bool = False) -> Summary:
+          should_stop: Callable[[], bool] | None = None, exact_drop: bool = False,
+          skip_half_density: bool = False) -> Summary:
     """Summarise an undirected networkx graph within ``ratio`` of its size (SSumM, KDD 2020).
 
     Parameters
     ----------
     G : networkx.Graph
         Undirected; node ids are any hashables (kept in ``Summary.node_ids``). Self loops are
-        ignored, multi-edges count once. Isolated nodes count in |V| (see module notes).
+        ignored, multi-edges count once. Isolated nodes count in |V| (see module notes); nodes
+        whose only edges are self loops are left out, as the edge-list reader does.
     ratio : float
         Budget k as a fraction of the input size ``2|E|log2|V|``, in (0, 1]; rounded up to two
         decimals.
@@ -114,6 +124,11 @@ def ssumm(G, *, ratio: float, error: str = "l1", iterations: int = 20, seed: int
     exact_drop : bool
         Rank superedges for the final sparsification by their exact error increase instead of
         the authors' code's ranking (see the module notes). Default False, like the reference.
+    skip_half_density : bool
+        L1 only, this project's option (not the paper's): never keep a superedge of density
+        exactly ½ (the paper's test keeps d ≥ ½). Such a block has the same RE1 whether it is
+        reconstructed as ½ or as 0, so its superedge only costs bits; skipping it leaves bits for
+        merges that lower RE1. Default False (faithful to the paper and the authors' code).
 
     Returns
     -------
@@ -135,7 +150,9 @@ def ssumm(G, *, ratio: float, error: str = "l1", iterations: int = 20, seed: int
     """
     if G.is_directed():
         raise DataError("SSumM summarises undirected graphs; pass G.to_undirected().")
-    nodes = list(G.nodes)
+    from engine.graphs.io import graph_nodes
+
+    nodes, _ = graph_nodes(G)
     if not nodes:
         raise DataError("The graph has no nodes.")
     index = {v: i for i, v in enumerate(nodes)}
@@ -143,7 +160,8 @@ def ssumm(G, *, ratio: float, error: str = "l1", iterations: int = 20, seed: int
     edges = np.array(pairs, dtype=np.int64).reshape(-1, 2)
     return ssumm_edges(edges, len(nodes), ratio=ratio, error=error, iterations=iterations,
                        seed=seed, callback=callback, should_stop=should_stop,
-                       node_ids=_id_array(nodes), exact_drop=exact_drop)
+                       node_ids=_id_array(nodes), exact_drop=exact_drop,
+                       skip_half_density=skip_half_density)
 
 
 def _id_array(nodes: list) -> np.ndarray:
@@ -164,7 +182,8 @@ def ssumm_edges(edges: np.ndarray, n_nodes: int | None = None, *, ratio: float, 
                 iterations: int = 20, seed: int | None = None,
                 callback: Callable[[dict], None] | None = None,
                 should_stop: Callable[[], bool] | None = None,
-                node_ids: np.ndarray | None = None, exact_drop: bool = False) -> Summary:
+                node_ids: np.ndarray | None = None, exact_drop: bool = False,
+                skip_half_density: bool = False) -> Summary:
     """SSumM on an edge array: the fast path for large graphs (same options as :func:`ssumm`).
 
     ``edges``: (E, 2) integer node indices 0..n−1, undirected. Reversed, duplicate and self-loop
@@ -178,6 +197,7 @@ def ssumm_edges(edges: np.ndarray, n_nodes: int | None = None, *, ratio: float, 
     """
     t0 = time.perf_counter()
     l1 = _check_options(ratio, error, iterations)
+    mode = (2 if skip_half_density else 1) if l1 else 0     # the kernels' error mode (see _merged_cost)
     edges, n = _canonical_edges(edges, n_nodes)
     if node_ids is None:
         node_ids = np.arange(n)
@@ -204,7 +224,7 @@ def ssumm_edges(edges: np.ndarray, n_nodes: int | None = None, *, ratio: float, 
         theta = 1.0 / (1 + t) if t < iterations else 0.0
         members, gptr = _candidate_groups(st, edges, rng)
         reached, merges = K.merge_groups(
-            members, gptr, theta, target, n, sparse_cost, l1, st.start, st.length, st.cap, st.nbr,
+            members, gptr, theta, target, n, sparse_cost, mode, st.start, st.length, st.cap, st.nbr,
             st.cnt, st.kept, st.size, st.parent, st.alive, st.dcost, st.mcost, st.ist, st.rng,
             st.dup, st.stamp)
         info = _iteration_info(st, n, E, t, theta, target, int(merges), time.perf_counter() - t0)

@@ -118,8 +118,8 @@ class Summary:
         size_bits: bits the summary needs, ``|P|(2 log2|S| + log2 ω_max) + |V| log2|S|``.
         input_bits: bits the input edge list needs, ``2|E| log2|V|``.
         target_bits: the budget k = ratio · input_bits the summary had to fit in.
-        ratio: the budget as a fraction of the input size (rounded up to two decimals, as the
-            authors' code does).
+        ratio: the budget as a fraction of the input size (rounded up to two decimals; see
+            :func:`engine.graphs.ssumm.round_ratio`).
         error: which reconstruction error the summary minimised ("l1" or "l2").
         re1: mean absolute reconstruction error over ordered node pairs, Σ|A−Â|/(|V|(|V|−1)).
         re2: root of the summed squared error over ordered pairs, √Σ(A−Â)² / (|V|(|V|−1)).

@@ -50,7 +50,7 @@ def test_build_config_accepts_source_strings():
 def test_missing_file_and_bad_ratio_fail_before_running(tmp_path):
     with pytest.raises(DataError, match="No edge-list file"):
         _config(["run", "ssumm", str(tmp_path / "missing.txt")])
-    with pytest.raises(ConfigError, match="strictly between"):
+    with pytest.raises(ConfigError, match=r"in \(0, 1\]"):
         _config(["run", "ssumm", "builtin:karate", "--ratio", "1.2"])
     with pytest.raises(ConfigError, match="numbers separated"):
         _config(["run", "ssumm-sweep", "builtin:karate", "--ratios", "0.1,abc"])

@@ -12,15 +12,15 @@ import pytest
 from engine.errors import ConfigError
 from engine.graphs.experiments import (
     EXPERIMENTS, SSumMConfig, SSumMSweepConfig, adjacency_images, budget_notes, run_ssumm, run_ssumm_sweep,
-    supernode_order,
+    export_file, summary_json, supernode_order,
 )
 from engine.graphs.summary import Summary
 from engine.runs.reporter import MemoryReporter
 
 
-@pytest.mark.parametrize("ratio", [0, 1, -0.2, 1.5, float("nan"), "0.3", True])
-def test_ratio_outside_the_open_unit_interval_is_a_config_error(ratio):
-    with pytest.raises(ConfigError, match="strictly between 0 and 1"):
+@pytest.mark.parametrize("ratio", [0, -0.2, 1.5, float("nan"), "0.3", True])
+def test_ratio_outside_the_half_open_unit_interval_is_a_config_error(ratio):
+    with pytest.raises(ConfigError, match=r"in \(0, 1\]"):
         SSumMConfig(ratio=ratio)
 
 
@@ -34,8 +34,8 @@ def test_other_bad_settings_are_config_errors(field, value, words):
 
 
 def test_sweep_checks_every_ratio():
-    with pytest.raises(ConfigError, match="strictly between"):
-        SSumMSweepConfig(ratios=(0.2, 1.0))
+    with pytest.raises(ConfigError, match=r"in \(0, 1\]"):
+        SSumMSweepConfig(ratios=(0.2, 1.5))
     with pytest.raises(ConfigError, match="at least one"):
         SSumMSweepConfig(ratios=())
 
@@ -106,7 +106,8 @@ def test_karate_run_reports_every_iteration_and_fits_the_budget():
 
 def test_karate_run_writes_files_that_read_back():
     rep = MemoryReporter()
-    result = run_ssumm(SSumMConfig(source="builtin:karate", ratio=0.5, error="l2", seed=1), rep)
+    result = run_ssumm(SSumMConfig(source="builtin:karate", ratio=0.5, error="l2", seed=1,
+                                   files=("summary.json", "summary.graphml")), rep)
     text = rep.artifacts["summary.txt"][0].decode()
     edges = np.array(nx.karate_club_graph().edges())
     back = Summary.from_text(text, edges)
@@ -153,3 +154,33 @@ def test_sweep_cancel_keeps_only_finished_ratios():
     rep = MemoryReporter(stop_after=0)
     result = run_ssumm_sweep(SSumMSweepConfig(source="builtin:karate", ratios=(0.2, 0.4)), rep)
     assert result["rows"] == [] and "Cancelled" in result["notes"][-1]
+
+
+def test_a_run_writes_only_the_summary_text_unless_asked():
+    rep = MemoryReporter()
+    result = run_ssumm(SSumMConfig(source="builtin:karate", ratio=0.5, seed=1), rep)
+    assert set(rep.artifacts) == {"summary.txt"}
+    # the page builds the other files from the text on demand: the same as a run that wrote them
+    asked = MemoryReporter()
+    run_ssumm(SSumMConfig(source="builtin:karate", ratio=0.5, seed=1, files=("summary.json", "summary.graphml")),
+              asked)
+    text = rep.artifacts["summary.txt"][0].decode()
+    for name in ("summary.json", "summary.graphml"):
+        assert export_file(name, text, result) == asked.artifacts[name][0]
+
+
+def test_summary_json_densities_match_the_summary():
+    rep = MemoryReporter()
+    run_ssumm(SSumMConfig(source="builtin:lesmis", ratio=0.4, seed=0), rep)
+    text = rep.artifacts["summary.txt"][0].decode()
+    s = Summary.from_text(text)
+    data = summary_json(text, {})
+    assert [e["density"] for e in data["superedges"]] == pytest.approx(s.densities.tolist())
+
+
+def test_skip_half_density_is_an_l1_option():
+    with pytest.raises(ConfigError, match="L1 option"):
+        SSumMConfig(error="l2", skip_half_density=True)
+    with pytest.raises(ConfigError, match="Unknown summary file"):
+        SSumMConfig(files=("summary.png",))
+    assert SSumMConfig(ratio=1.0).ratio == 1.0   # (0, 1], as the library and the message say

@@ -259,3 +259,61 @@ def test_tuple_and_mixed_node_ids_survive():
     assert s.node_ids.tolist() == list(G.nodes)
     members = sorted((str(m) for k in range(s.n_supernodes) for m in s.members(k).tolist()))
     assert members == sorted(str(v) for v in G.nodes)
+
+
+# --- one reading of every input (a file, networkx, the CLI agree) and the opt-in L1 variant ---------
+def test_file_and_networkx_agree_on_nodes_with_only_self_loops(tmp_path):
+    from engine.graphs.io import from_networkx, read_edge_list
+
+    path = tmp_path / "g.txt"
+    path.write_text("5 5\n1 2\n2 3\n3 1\n3 4\n")
+    g = read_edge_list(path)
+    G = nx.read_edgelist(path, nodetype=int)
+    assert sorted(ssumm(G, ratio=0.9, seed=0).node_ids.tolist()) == g.node_ids.tolist() == [1, 2, 3, 4]
+    assert sorted(from_networkx(G).node_ids.tolist()) == [1, 2, 3, 4]
+    G.add_node(9)  # a node without any edge is a real node of a networkx graph: it stays
+    assert 9 in ssumm(G, ratio=0.9, seed=0).node_ids.tolist()
+
+
+def test_decimal_ids_are_refused_not_truncated():
+    from engine.graphs.io import read_edge_list
+
+    with pytest.raises(DataError, match="decimal"):
+        read_edge_list(b"1.0 2.0\n2.0 3.0\n")
+    with pytest.raises(DataError, match="decimal"):
+        read_edge_list(b"1e0 2e0\n2e0 3e0\n")
+    g = read_edge_list(b"1 2 0.5\n2 3 1.5\n")      # decimals in a weight column are fine
+    assert g.edges.tolist() == [[0, 1], [1, 2]]
+
+
+def test_a_byte_order_mark_costs_no_edge():
+    from engine.graphs.io import read_edge_list
+
+    assert read_edge_list(b"\xef\xbb\xbf1 2\n2 3\n").n_edges == 2
+
+
+def test_ratio_rounding_differs_from_the_java_only_where_documented():
+    import math
+
+    java = [k / 100 for k in range(1, 101) if math.ceil(k / 100 * 100) / 100 != round_ratio(k / 100)]
+    assert java == [0.07, 0.14, 0.28, 0.55, 0.56]
+
+
+def test_skip_half_density_changes_only_the_density_half_test():
+    # a block of 8 edges over 16 pairs (d = 1/2) where a superedge is cheaper than listing the edges
+    edge_cost, sparse_cost = 4.0, 10.0
+    assert K._merged_cost(8.0, 16.0, edge_cost, sparse_cost, 1)[1] == 1       # the paper keeps d = 1/2
+    assert K._merged_cost(8.0, 16.0, edge_cost, sparse_cost, 2)[1] == 0       # the option does not
+    for mode in (1, 2):
+        assert K._merged_cost(7.0, 16.0, edge_cost, sparse_cost, mode)[1] == 0   # d < 1/2: never (L1)
+        assert K._merged_cost(9.0, 16.0, edge_cost, sparse_cost, mode)[1] == 1   # d > 1/2: both keep it
+    assert K._merged_cost(8.0, 16.0, edge_cost, sparse_cost, 0)[1] == 1       # L2 is unchanged
+
+
+def test_skip_half_density_leaves_no_half_dense_superedge():
+    G = nx.les_miserables_graph()
+    faithful = ssumm(G, ratio=0.2, seed=0)
+    skipped = ssumm(G, ratio=0.2, seed=0, skip_half_density=True)
+    assert np.isclose(faithful.densities, 0.5).sum() > 0
+    assert not np.isclose(skipped.densities, 0.5).any()
+    assert skipped.size_bits <= skipped.target_bits
