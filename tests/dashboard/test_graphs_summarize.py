@@ -134,3 +134,19 @@ def test_block_lines_fall_between_supernodes_even_when_downsampled():
     half = add_block_lines(go.Figure(), [2, 3, 5], side=5)        # 2 nodes per pixel
     assert sorted({s.x0 for s in half.layout.shapes if s.x0 == s.x1}) == [0.5, 2.0]
     assert len(add_block_lines(go.Figure(), [1] * 100, side=100).layout.shapes) == 0   # clutter: none
+
+
+def test_skip_half_density_is_an_l1_option_that_reaches_the_run(queue_only):
+    at = _page().run()
+    assert at.checkbox(key="gs-skip-half").value is False
+    at.checkbox(key="gs-skip-half").check().run()
+    at.button(key="gs-start").click().run()
+    assert not at.exception and not at.error
+    (run,) = queue_only.store.list_runs("ssumm")
+    assert run.config["skip_half_density"] is True and "skip ½" in run.name
+    at.radio(key="gs-error").set_value("l2").run()
+    assert at.checkbox(key="gs-skip-half").disabled
+    at.button(key="gs-start").click().run()
+    assert not at.error
+    newest = queue_only.store.list_runs("ssumm")[0]
+    assert newest.config["error"] == "l2" and newest.config["skip_half_density"] is False
