@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from engine.errors import SparsityLabError
+from engine.errors import ConfigError, DataError, SparsityLabError
 
 AREA_CLIS = ("engine.sparse.cli", "engine.graphs.cli", "engine.anomaly.cli", "engine.runs.toy_cli")
 
@@ -98,9 +98,39 @@ def _store(path: str | None):
     return RunStore(path)
 
 
+def check_output(path: str | None, option: str) -> None:
+    """Refuse, before the run, an output path that cannot be written (missing folder, a folder).
+
+    Devices and full disks can only fail at the write itself: :func:`write_output` says so then,
+    and the run stays in the store to export again.
+    """
+    if not path:
+        return
+    p = Path(path).expanduser()
+    if p.is_dir():
+        raise ConfigError(f"{option} {path} is a folder; give a file name (e.g. {p / 'result.json'}).")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ConfigError(f"{option} {path}: the folder {parent} does not exist; create it first.")
+    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise ConfigError(f"{option} {path}: no permission to write there.")
+
+
+def write_output(path: str, data: str | bytes, option: str, run_id: int | None = None) -> None:
+    """Write an output file; an OS error becomes a one-line message that says what is kept."""
+    try:
+        (Path(path).write_bytes if isinstance(data, bytes) else Path(path).write_text)(data)
+    except OSError as err:
+        kept = (f" The run is kept as #{run_id}: `python -m engine export {run_id} --json FILE` writes it again."
+                if run_id is not None else "")
+        raise DataError(f"Could not write {option} {path} ({err.strerror or err}).{kept}") from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from engine.runs.worker import execute_run
 
+    for dest in ("json", *getattr(args, "outputs", ())):
+        check_output(getattr(args, dest, None), "--" + dest.replace("_", "-"))
     config = args.build_config(args)  # ConfigError / DataError before anything starts
     store = _store(args.db)
     data = config.to_dict()
@@ -126,7 +156,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if getattr(args, "after", None):
         args.after(args, result, store, run_id)
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2, default=float))
+        write_output(args.json, json.dumps(result, indent=2, default=float), "--json", run_id)
     if not args.quiet:
         print(f"run #{run_id} finished in {result['seconds']:.1f} s (store: {store.path})", file=sys.stderr)
     return 0
@@ -141,10 +171,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     store = _store(args.db)
     store.get_run(args.run_id)
+    check_output(args.csv, "--csv")
+    check_output(args.json, "--json")
     if args.csv:
-        Path(args.csv).write_text(store.export_metrics_csv(args.run_id))
+        write_output(args.csv, store.export_metrics_csv(args.run_id), "--csv")
     if args.json:
-        Path(args.json).write_text(store.export_json(args.run_id))
+        write_output(args.json, store.export_json(args.run_id), "--json")
     if not (args.csv or args.json):
         print(store.export_json(args.run_id))
     return 0
@@ -162,3 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     except SparsityLabError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:   # e.g. `python -m engine runs | head`: the reader has all it wanted
+        try:
+            sys.stdout = open(os.devnull, "w")   # no second error when Python flushes stdout at exit
+        except OSError:
+            pass
+        return 0

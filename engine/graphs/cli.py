@@ -50,13 +50,15 @@ def _build_ssumm(args: argparse.Namespace):
 
 
 def _after_ssumm(args: argparse.Namespace, result: dict, store, run_id: int) -> None:
-    for option, name in ((args.out, "summary.txt"), (args.graphml, "summary.graphml"),
-                         (args.summary_json, "summary.json")):
+    from engine.cli import write_output
+
+    for option, name, flag in ((args.out, "summary.txt", "--out"), (args.graphml, "summary.graphml", "--graphml"),
+                               (args.summary_json, "summary.json", "--summary-json")):
         if option:
             found = store.artifact(run_id, name)
             if found is None:
                 raise DataError(f"Run #{run_id} has no {name} to write to {option}.")
-            Path(option).write_bytes(found[0])
+            write_output(option, found[0], flag, run_id)
 
 
 def _build_sweep(args: argparse.Namespace):
@@ -68,12 +70,14 @@ def _build_sweep(args: argparse.Namespace):
 
 
 def _after_sweep(args: argparse.Namespace, result: dict, store, run_id: int) -> None:
+    from engine.cli import write_output
+
     if args.csv and result.get("rows"):
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(result["rows"][0]))
         writer.writeheader()
         writer.writerows(result["rows"])
-        Path(args.csv).write_text(buf.getvalue())
+        write_output(args.csv, buf.getvalue(), "--csv", run_id)
 
 
 def _shared(p: argparse.ArgumentParser) -> None:
@@ -94,7 +98,8 @@ def register(subparsers, common) -> None:
     p.add_argument("--out", metavar="PATH", help="write the summary in the SSumM authors' text format")
     p.add_argument("--graphml", metavar="PATH", help="write the summary graph as GraphML")
     p.add_argument("--summary-json", metavar="PATH", help="write supernodes and superedges as JSON")
-    p.set_defaults(kind="ssumm", build_config=_build_ssumm, after=_after_ssumm)
+    p.set_defaults(kind="ssumm", build_config=_build_ssumm, after=_after_ssumm,
+                   outputs=("out", "graphml", "summary_json"))
 
     s = subparsers.add_parser("ssumm-sweep", parents=[common],
                               help="SSumM over several size ratios (error-vs-size curve)")
@@ -102,4 +107,4 @@ def register(subparsers, common) -> None:
     s.add_argument("--ratios", default="0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9",
                    help="comma-separated size ratios (default 0.1,…,0.9)")
     s.add_argument("--csv", metavar="PATH", help="write one row per ratio as CSV")
-    s.set_defaults(kind="ssumm-sweep", build_config=_build_sweep, after=_after_sweep)
+    s.set_defaults(kind="ssumm-sweep", build_config=_build_sweep, after=_after_sweep, outputs=("csv",))

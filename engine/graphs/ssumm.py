@@ -221,6 +221,8 @@ def ssumm_edges(edges: np.ndarray, n_nodes: int | None = None, *, ratio: float, 
     sparse_cost = 2.0 * math.log2(n)
     history: list[dict[str, Any]] = []
     for t in range(1, iterations + 1):
+        if t == 1 and should_stop is not None and should_stop():
+            break   # cancelled before the first merge (e.g. while a large graph was loading)
         theta = 1.0 / (1 + t) if t < iterations else 0.0
         members, gptr = _candidate_groups(st, edges, rng)
         reached, merges = K.merge_groups(

@@ -184,3 +184,11 @@ def test_skip_half_density_is_an_l1_option():
     with pytest.raises(ConfigError, match="Unknown summary file"):
         SSumMConfig(files=("summary.png",))
     assert SSumMConfig(ratio=1.0).ratio == 1.0   # (0, 1], as the library and the message say
+
+
+def test_cancel_before_the_first_iteration_ends_at_once_with_a_valid_summary():
+    rep = MemoryReporter(stop_after=0)
+    result = run_ssumm(SSumMConfig(source="builtin:lesmis", ratio=0.3, seed=0), rep)
+    assert rep.stop_requested and result["stopped_early"]
+    assert "size_bits" not in rep.metrics or len(rep.values("size_bits")) == 1   # only the final point
+    assert result["within_budget"] and "Cancelled after iteration 0" in " ".join(result["notes"])
