@@ -68,6 +68,7 @@ class TimeSeriesData:
 
 
 # ------------------------------------------------------------------------- repairs
+F32_MAX = float(np.finfo(np.float32).max)
 def clean(values: np.ndarray, what: str) -> tuple[np.ndarray, list[str]]:
     """Forward-fill NaN/inf per column (then back-fill; all-missing columns become 0).
 
@@ -78,6 +79,10 @@ def clean(values: np.ndarray, what: str) -> tuple[np.ndarray, list[str]]:
     x = np.array(values, dtype=np.float64)
     bad = ~np.isfinite(x)
     notes: list[str] = []
+    big = np.abs(np.where(bad, 0.0, x)).max(initial=0.0)
+    if big > F32_MAX:
+        raise DataError(f"{what}: values up to {big:.3g} exceed the range the model computes in (32-bit floats, "
+                        f"±{F32_MAX:.3g}); rescale the data (e.g. divide by a power of ten).")
     if bad.any():
         frame = pd.DataFrame(np.where(bad, np.nan, x))
         empty = [int(c) for c in frame.columns[frame.isna().all()]]
@@ -138,6 +143,30 @@ def prepared(data: TimeSeriesData, window: int) -> TimeSeriesData:
 
 
 # ------------------------------------------------------------------------- readers
+# what a malformed file of a dataset folder can raise while it is read
+_READ_ERRORS = (ValueError, KeyError, IndexError, TypeError, SyntaxError, UnicodeDecodeError, OSError,
+                EOFError, pd.errors.ParserError, pd.errors.EmptyDataError)
+
+
+def _read(path: Path, what: str, reader):
+    """``reader(path)``, with any parse error turned into a DataError that names the file."""
+    try:
+        return reader(path)
+    except DataError:
+        raise
+    except _READ_ERRORS as err:
+        reason = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
+        raise DataError(f"Cannot read {what} {path.name} ({reason}); is it the dataset's original file?") from None
+
+
+def _table(path: Path, what: str) -> np.ndarray:
+    """A numeric table of a dataset folder (CSV without header, any number of columns)."""
+    values = _read(path, what, lambda p: pd.read_csv(p, header=None).to_numpy(dtype=np.float64))
+    if values.ndim != 2 or values.size == 0:
+        raise DataError(f"{what} {path.name} holds no numbers.")
+    return values
+
+
 def _find(folder: Path, stem: str, exts: tuple[str, ...]) -> Path:
     for ext in exts:
         p = folder / f"{stem}{ext}"
@@ -167,19 +196,37 @@ def load_smd(root: str | Path, machine: str) -> TimeSeriesData:
     machines = list_smd_machines(r)
     if machine not in machines:
         raise DataError(f"SMD machine '{machine}' not found in {r}; available: {', '.join(machines)}.")
-    read = lambda p: pd.read_csv(p, header=None).to_numpy(dtype=np.float64)  # noqa: E731
-    train = read(_find(r / "train", machine, (".txt", ".txt.gz")))
-    test = read(_find(r / "test", machine, (".txt", ".txt.gz")))
-    labels = np.loadtxt(_find(r / "test_label", machine, (".txt", ".txt.gz")), dtype=np.int8).reshape(-1)
+    train = _table(_find(r / "train", machine, (".txt", ".txt.gz")), "SMD training file")
+    test = _table(_find(r / "test", machine, (".txt", ".txt.gz")), "SMD test file")
+    labels = _read(_find(r / "test_label", machine, (".txt", ".txt.gz")), "SMD label file",
+                   _labels)
     segments = []
     interp = r / "interpretation_label" / f"{machine}.txt"
     if interp.exists():
-        for line in interp.read_text().split():
-            span, dims = line.split(":")
-            start, end = (int(v) for v in span.split("-"))
-            segments.append(Segment(start, end, tuple(int(d) - 1 for d in dims.split(",") if d)))
+        segments = _read(interp, "SMD interpretation file", lambda p: _segments(p.read_text(), train.shape[1]))
     names = [f"dim{i + 1}" for i in range(train.shape[1])]
     return TimeSeriesData(f"SMD {machine}", train, test, labels, names, segments, SMD_SOURCE)
+
+
+def _labels(path: Path) -> np.ndarray:
+    """One 0/1 per line (SMD's test_label files)."""
+    values = pd.read_csv(path, header=None).to_numpy().reshape(-1).astype(np.float64)
+    if not np.isin(values, (0.0, 1.0)).all():
+        raise DataError(f"SMD label file {path.name} must hold one 0 or 1 per line.")
+    return values.astype(np.int8)
+
+
+def _segments(text: str, channels: int) -> list[Segment]:
+    """``start-end:d1,d2`` lines (dimensions 1-based) → segments with 0-based channels."""
+    out = []
+    for line in text.split():
+        span, dims = line.split(":")
+        start, end = (int(v) for v in span.split("-"))
+        chans = tuple(int(d) - 1 for d in dims.split(",") if d)
+        if start < 0 or end <= start or any(not 0 <= c < channels for c in chans):
+            raise ValueError(f"bad segment line '{line}'")
+        out.append(Segment(start, end, chans))
+    return out
 
 
 def _smap_root(root: str | Path) -> Path:
@@ -192,7 +239,12 @@ def _smap_root(root: str | Path) -> Path:
 
 
 def _smap_table(r: Path) -> pd.DataFrame:
-    table = pd.read_csv(r / "labeled_anomalies.csv")
+    path = r / "labeled_anomalies.csv"
+    table = _read(path, "SMAP table", pd.read_csv)
+    missing = [c for c in ("chan_id", "spacecraft", "anomaly_sequences") if c not in table.columns]
+    if missing:
+        raise DataError(f"SMAP table {path.name} lacks the column(s) {', '.join(missing)}; "
+                        "expected telemanom's labeled_anomalies.csv.")
     table = table[table["spacecraft"] == "SMAP"]
     counts = table["chan_id"].value_counts()
     return table[table["chan_id"].map(counts) == 1]  # P-2 appears twice: conventionally dropped
@@ -212,6 +264,25 @@ def _load_npy(path: Path) -> np.ndarray:
     return np.load(path)
 
 
+def _load_npy_table(path: Path) -> np.ndarray:
+    """A (T, channels) float array from a telemanom .npy (never unpickles: allow_pickle is off)."""
+    a = np.asarray(_load_npy(path), dtype=np.float64)
+    if a.ndim == 1:
+        a = a[:, None]
+    if a.ndim != 2 or a.size == 0:
+        raise ValueError(f"expected a (time, channels) array, got shape {a.shape}")
+    return a
+
+
+def _sequences(text: str, n: int) -> list[tuple[int, int]]:
+    """telemanom's ``[[start, end], ...]`` (inclusive) checked against the test length ``n``."""
+    seqs = ast.literal_eval(str(text))
+    out = [(int(a), int(b)) for a, b in seqs]
+    if any(not 0 <= a <= b for a, b in out):
+        raise ValueError(f"bad anomaly sequence in {str(text)[:60]}")
+    return out
+
+
 def load_smap(root: str | Path, channel: str) -> TimeSeriesData:
     """One SMAP channel file: (T, 25), column 0 telemetry, 1..24 command flags; raw values."""
     r = _smap_root(root)
@@ -220,11 +291,12 @@ def load_smap(root: str | Path, channel: str) -> TimeSeriesData:
     if row.empty:
         raise DataError(f"SMAP channel '{channel}' not found (or duplicated, like P-2); available: "
                         f"{', '.join(list_smap_channels(r))}.")
-    train = _load_npy(_find(r / "train", channel, (".npy", ".npy.gz"))).astype(np.float64)
-    test = _load_npy(_find(r / "test", channel, (".npy", ".npy.gz"))).astype(np.float64)
+    train = _read(_find(r / "train", channel, (".npy", ".npy.gz")), "SMAP training file", _load_npy_table)
+    test = _read(_find(r / "test", channel, (".npy", ".npy.gz")), "SMAP test file", _load_npy_table)
     labels = np.zeros(len(test), dtype=np.int8)
     segments = []
-    for start, end in ast.literal_eval(row["anomaly_sequences"].iloc[0]):
+    for start, end in _read(r / "labeled_anomalies.csv", "SMAP table",
+                            lambda _: _sequences(row["anomaly_sequences"].iloc[0], len(test))):
         labels[start:end + 1] = 1  # inclusive in telemanom's table
         segments.append(Segment(int(start), int(end) + 1, ()))
     names = ["telemetry"] + [f"command{i}" for i in range(1, train.shape[1])]
@@ -255,7 +327,8 @@ def load_csv(source: str | Path | bytes | Any, *, label_column: str | None = Non
     try:
         frame = pd.read_csv(buf)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError) as err:
-        raise DataError(f"Could not read the CSV file: {err}") from None
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        raise DataError(f"Could not read the CSV file: {reason}") from None
     if frame.empty or frame.shape[1] == 0:
         raise DataError("The CSV file has no rows or no columns.")
     notes: list[str] = []

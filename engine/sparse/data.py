@@ -8,6 +8,7 @@ the user gives (LeCun et al. 1998; Xiao et al. 2017).
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +75,9 @@ def read_idx(path: str | Path) -> np.ndarray:
     if ndim < 1 or len(data) < 4 + 4 * ndim:
         raise DataError(f"{path.name}: the IDX header is truncated.")
     dims = struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
-    expected = int(np.prod(dims))
+    if 0 in dims:
+        raise DataError(f"{path.name}: the IDX header gives shape {dims}, with no items.")
+    expected = math.prod(dims)   # Python ints: a product of 32-bit dims must not wrap (np.prod does)
     body = data[4 + 4 * ndim :]
     if len(body) != expected:
         raise DataError(
