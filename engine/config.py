@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from typing import Any, TypeVar
 
 from engine.errors import ConfigError
@@ -24,7 +25,28 @@ class Config:
             v = getattr(self, f.name)
             if isinstance(v, list):
                 object.__setattr__(self, f.name, tuple(v))
+        self._check_types()
         self.validate()
+
+    def _check_types(self) -> None:
+        """Checks every config shares, before its own: numbers are numbers, finite, seeds in range.
+
+        A NaN or infinite float, a float where a whole number belongs, or a seed outside
+        [0, 2³²) would otherwise reach numpy, torch or scikit-learn and fail there (or worse, run).
+        """
+        for f in dataclasses.fields(self):
+            v, kind = getattr(self, f.name), str(f.type)
+            label = f.name.replace("_", " ")
+            if kind == "float":
+                require(isinstance(v, (int, float)) and not isinstance(v, bool),
+                        f"{label} must be a number, got {v!r}.")
+                require(math.isfinite(v), f"{label} must be a finite number, got {v!r}.")
+            elif kind == "int":
+                require(isinstance(v, int) and not isinstance(v, bool), f"{label} must be a whole number, got {v!r}.")
+            elif kind == "bool":
+                require(isinstance(v, bool), f"{label} must be true or false, got {v!r}.")
+            if f.name == "seed" and isinstance(v, int):
+                require(0 <= v < 2**32, f"The seed must be a whole number from 0 to {2**32 - 1:,}, got {v}.")
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` with a user-readable message when a setting is invalid."""

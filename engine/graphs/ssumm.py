@@ -119,8 +119,8 @@ def ssumm(G, *, ratio: float, error: str = "l1", iterations: int = 20, seed: int
         supernodes, superedges, re1, re2, merges, seconds`` (``seconds`` since the start; the
         errors are those of the summary if it were finished now, in closed form).
     should_stop : callable() -> bool, optional
-        Checked after each iteration; True stops early and returns the current summary,
-        finished as usual (so it is within the budget).
+        Checked before the first iteration and after each; True stops early and returns the
+        current summary, finished as usual (so it is within the budget).
     exact_drop : bool
         Rank superedges for the final sparsification by their exact error increase instead of
         the authors' code's ranking (see the module notes). Default False, like the reference.

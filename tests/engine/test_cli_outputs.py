@@ -41,3 +41,32 @@ def test_runs_listing_into_a_closed_pipe_ends_quietly(tmp_db):
     proc = subprocess.run(f"{sys.executable} -m engine runs | head -1", shell=True, cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.stdout.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("kind_args,words", [
+    (["ssumm", "builtin:karate", "--seed", "-1"], "seed"),
+    (["ssumm", "builtin:karate", "--seed", str(2**64)], "seed"),
+    (["ssumm-sweep", "builtin:karate", "--ratios", "nan"], "finite|in \\(0, 1\\]"),
+])
+def test_settings_numpy_would_choke_on_are_refused_before_the_run(tmp_db, capsys, kind_args, words):
+    import re
+
+    assert main(["run", *kind_args, "--quiet"]) == 2
+    assert re.search(words, capsys.readouterr().err)
+    assert RunStore(tmp_db).list_runs() == []
+
+
+def test_every_config_refuses_nan_inf_and_out_of_range_seeds():
+    from engine import registry
+    from engine.errors import ConfigError
+
+    for kind in registry.KINDS:
+        config_cls, _ = registry.get(kind)
+        fields = {f.name: str(f.type) for f in __import__("dataclasses").fields(config_cls)}
+        for name, typ in fields.items():
+            bad = {"float": [float("nan"), float("inf")], "int": [1.5]}.get(typ, [])
+            if name == "seed":
+                bad = [-1, 2**64]
+            for value in bad:
+                with pytest.raises(ConfigError):
+                    config_cls(**{name: value})

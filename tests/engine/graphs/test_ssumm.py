@@ -116,10 +116,12 @@ def test_callback_reports_every_iteration_with_cheap_errors():
 def test_should_stop_returns_a_finished_summary_within_budget():
     calls = []
     G = _graphs()["ba"]
-    s = ssumm(G, ratio=0.1, seed=0, should_stop=lambda: calls.append(1) or True)
-    assert len(s.history) == 1 and len(calls) == 1
+    s = ssumm(G, ratio=0.1, seed=0, should_stop=lambda: calls.append(1) or len(calls) > 1)
+    assert len(s.history) == 1 and len(calls) == 2     # checked before the first iteration and after it
     assert s.size_bits <= s.target_bits
     assert s.errors_from_edges(_edges(G)) == pytest.approx((s.re1, s.re2))
+    at_once = ssumm(G, ratio=0.1, seed=0, should_stop=lambda: True)   # cancelled before any merge
+    assert at_once.history == [] and at_once.size_bits <= at_once.target_bits
 
 
 def test_one_edge_graph():
