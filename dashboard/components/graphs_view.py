@@ -104,6 +104,8 @@ def _draw_result(store: RunStore, run: Run, key: str) -> None:
     with right:
         _draw_summary(table, members, key)
     explain("graphs_drawings", expanded=False, title="About these two drawings")
+    if not r.get("drawable", True) or r["nodes"] > DRAW_MAX_NODES or r["edges"] > DRAW_MAX_EDGES:
+        _explore_large(store, run, sn, table, key)
 
     orig = store.latest_snapshot(run.id, "adjacency_original")
     recon = store.latest_snapshot(run.id, "adjacency_reconstructed")
@@ -180,6 +182,72 @@ def _draw_input(store: RunStore, run: Run, sn: np.ndarray, members: np.ndarray, 
     if groups is None:
         st.caption("Grey: a node alone in its supernode. White: nodes whose supernode kept no superedge "
                    "(SSumM gathers those into one supernode; the summary says nothing about their edges).")
+
+
+@st.cache_resource(show_spinner="Reading the input graph …", max_entries=2)
+def _input_graph(source: str):
+    """The run's input graph, read once per server for the large-graph views (the engine's loader)."""
+    from engine.graphs.generators import load_source
+
+    return load_source(source)
+
+
+def _explore_large(store: RunStore, run: Run, sn: np.ndarray, table: np.ndarray, key: str) -> None:
+    """Three windows onto a graph too large to draw whole: largest supernodes, one node's
+    neighbourhood coloured by supernode, and A / Â at one pixel per node on the densest supernodes."""
+    from engine.graphs.explore import dense_crop, largest_supernodes, neighbourhood
+
+    st.subheader("Look inside a large graph")
+    ids = _member_ids(store, run, sn)
+    biggest = largest_supernodes(sn, table, ids, k=10)
+    st.markdown("**The largest supernodes** (their members are original node ids):")
+    st.dataframe(pd.DataFrame(biggest), hide_index=True, key=f"{key}-largest")
+    if any(row["superedges"] == 0 and row["members"] > 1 for row in biggest):
+        st.caption("A supernode with no superedge is where SSumM gathers the nodes whose blocks were all "
+                   "dropped to fit the budget: the summary reconstructs every pair touching it as 0.")
+    source = run.config.get("source", "")
+    try:
+        g = _input_graph(source)
+    except Exception as err:  # noqa: BLE001 - the file may have moved since the run
+        st.info(f"The input graph cannot be read again ({err}); only the summary is shown.")
+        return
+    if g.n_nodes != sn.size:
+        st.info("The input graph changed since this run; its neighbourhood and crops are not shown.")
+        return
+    index = {str(x): i for i, x in enumerate(g.node_ids.tolist())}
+    linked = [row["supernode"] for row in biggest if row["superedges"] > 0] or [int(sn[0])]
+    degree = np.bincount(g.edges.ravel(), minlength=g.n_nodes)
+    pool = np.flatnonzero(sn == linked[0])
+    first = str(ids[int(pool[np.argmax(degree[pool])])])   # best-connected member of the largest linked one
+    left, right = st.columns(2)
+    with left:
+        typed = st.text_input("Node id to look around (original id)", first, key=f"{key}-center")
+        center = index.get(typed.strip())
+        if center is None:
+            st.warning(f"No node with id {typed.strip()[:40]!r} in this graph.", icon=":material/search_off:")
+        else:
+            nodes, e = neighbourhood(g.edges, g.n_nodes, center, radius=2, max_nodes=300)
+            pos = gf.spring_layout(e, nodes.size)
+            colors = gf.group_colors(sn[nodes])
+            hover = [f"node {ids[i]}<br>supernode {sn[i]}" + (" (the chosen node)" if i == center else "")
+                     for i in nodes.tolist()]
+            st.plotly_chart(gf.graph_figure(pos, e, colors, hover, height=430,
+                                            title=f"2 hops around node {ids[center]} · {nodes.size} nodes"),
+                            key=f"{key}-ego")
+            st.caption("Colours are supernodes: nodes that SSumM merged look alike here because they share "
+                       "neighbours. At most 300 nodes are drawn, nearest first.")
+    with right:
+        nodes, A, R = dense_crop(g.edges, sn, table, max_nodes=300)
+        labels = [f"node {ids[i]} (s{sn[i]})" for i in nodes.tolist()]
+        tab_a, tab_r = st.tabs(["Input A", "Reconstruction Â"])
+        for tab, mat, name in ((tab_a, A, "A"), (tab_r, R, "Â")):
+            fig = heatmap_static(mat, x=labels, y=labels, colorscale="Blues", zmin=0, zmax=1, max_side=300,
+                                 height=430, title=f"{name}: densest supernodes, 1 px per node")
+            fig.update_xaxes(showticklabels=False)
+            fig.update_yaxes(showticklabels=False)
+            tab.plotly_chart(fig, key=f"{key}-crop-{name}")
+        st.caption(f"{nodes.size} nodes of the densest supernodes (at least 2 members), ordered by supernode: "
+                   "unlike the block-averaged maps above, each cell is one node pair; hover for the ids.")
 
 
 def _draw_summary(table: np.ndarray, members: np.ndarray, key: str) -> None:

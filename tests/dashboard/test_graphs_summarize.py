@@ -150,3 +150,24 @@ def test_skip_half_density_is_an_l1_option_that_reaches_the_run(queue_only):
     assert not at.error
     newest = queue_only.store.list_runs("ssumm")[0]
     assert newest.config["error"] == "l2" and newest.config["skip_half_density"] is False
+
+
+def test_a_large_graph_gets_its_largest_supernodes_a_neighbourhood_and_a_dense_crop(tmp_db):
+    from dashboard.components.graphs_view import DRAW_MAX_NODES
+    from engine.graphs.experiments import SSumMConfig
+
+    n = DRAW_MAX_NODES + 500
+    _finished_run("ssumm", SSumMConfig(source=f"generator:sbm?blocks=25&size={n // 25}&p_in=0.3&p_out=0.001&seed=0",
+                                       ratio=0.3))
+    at = _page().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    table = at.dataframe[0].value
+    assert list(table.columns[:3]) == ["supernode", "members", "density inside"]
+    assert table["members"].is_monotonic_decreasing and table["members"].iloc[0] >= 2
+    center = at.text_input(key="gv-1-center")
+    assert center.value          # a member of the largest supernode, by its original id
+    center.set_value("no-such-node").run()
+    assert any("No node with id" in w.value for w in at.warning)
+    center.set_value("7").run()
+    assert not at.exception and not at.error
+    assert not any("No node with id" in w.value for w in at.warning)
