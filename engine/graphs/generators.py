@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlencode
 import numpy as np
 
 from engine.errors import ConfigError, DataError
-from engine.graphs.io import LoadedGraph, from_networkx, read_edge_list
+from engine.graphs.io import LoadedGraph, check_edge_file, from_networkx, read_edge_list
 from engine.paths import shared_data_dir
 
 
@@ -108,7 +108,9 @@ def check_source(source: str) -> None:
     elif kind == "benchmark":
         if name not in BENCHMARKS:
             raise ConfigError(f"Unknown benchmark graph '{name}'. Known: {', '.join(BENCHMARKS)}.")
-    elif kind != "path":
+    elif kind == "path":
+        check_edge_file(name)   # empty, binary or missing files are refused before any run starts
+    else:
         raise ConfigError(f"Unknown graph source kind '{kind}' (builtin, generator, benchmark or path).")
 
 

@@ -185,6 +185,39 @@ def read_edge_list(source: str | Path | bytes, *, name: str | None = None) -> Lo
     return parse_edge_list(data, name=name)
 
 
+HEAD_BYTES = 65_536
+
+
+def check_edge_file(path: str | Path) -> None:
+    """Refuse, before a run starts, a file that is no edge list: read and parse only its head.
+
+    Missing, a folder, empty, binary, JSON/XML, one column, decimal ids, no edge in the first
+    64 KiB: the same :class:`DataError` as :func:`read_edge_list` would raise, at once. A head of
+    only comments in a larger file is let through (its edges may come later).
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            gz = fh.read(2) == b"\x1f\x8b"
+        with (gzip.open if gz else open)(path, "rb") as fh:
+            head = fh.read(HEAD_BYTES + 1)
+    except FileNotFoundError:
+        raise DataError(f"No file at {path}. Check the path.") from None
+    except IsADirectoryError:
+        raise DataError(f"{path} is a folder, not an edge-list file.") from None
+    except (OSError, EOFError) as err:
+        raise DataError(f"Cannot read {path.name}: {getattr(err, 'strerror', None) or err}.") from None
+    more = len(head) > HEAD_BYTES
+    if more:
+        head = head[: head.rfind(b"\n", 0, HEAD_BYTES) + 1] or head[:HEAD_BYTES]
+    try:
+        parse_edge_list(head, name=path.name)
+    except DataError as err:
+        if more and "holds no edges" in str(err):
+            return
+        raise
+
+
 def parse_edge_list(data: bytes, *, name: str = "graph") -> LoadedGraph:
     """Parse the (uncompressed) bytes of an edge list; see :func:`read_edge_list`."""
     if data[:3] == b"\xef\xbb\xbf":   # a UTF-8 byte-order mark is not part of the first id

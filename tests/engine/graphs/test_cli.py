@@ -100,3 +100,25 @@ def test_python_dash_m_engine_is_the_documented_command(edge_file, tmp_path):
                            "--json", str(res), "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert CONTRACT_KEYS <= set(json.loads(res.read_text()))
+
+
+@pytest.mark.parametrize("content,words", [
+    (b"", "holds no edges"), (b"\x00\x01\x02binary", "not a text file"), (b"# only a comment\n", "holds no edges"),
+    (b'{"nodes": []}', "JSON"), (b"1\n2\n3\n", "single column"), (b"1.5 2.5\n", "decimal"),
+])
+def test_bad_edge_files_are_refused_before_a_run_is_recorded(tmp_path, tmp_db, capsys, content, words):
+    from engine.runs.store import RunStore
+
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    assert main(["run", "ssumm", str(path), "--quiet"]) == 2
+    assert words in capsys.readouterr().err
+    assert RunStore(tmp_db).list_runs() == []
+
+
+def test_a_large_file_whose_head_is_only_comments_is_not_refused(tmp_path):
+    from engine.graphs.io import HEAD_BYTES, check_edge_file
+
+    path = tmp_path / "late.txt"
+    path.write_bytes(b"# comment line\n" * (HEAD_BYTES // 15 + 10) + b"1 2\n2 3\n")
+    check_edge_file(path)     # no error: the edges come after the first 64 KiB
