@@ -153,7 +153,7 @@ def test_two_dimensional_data_draws_the_decision_boundary(tmp_db):
 def test_runs_page_draws_a_sparse_run_with_the_sparse_viewer(tmp_db):
     from engine.sparse.config import SparseConfig
 
-    _finished("sparse", SparseConfig(method="nm-srste", nm="1:4", epochs=1, hidden=(32,), speed_meter=False))
+    _finished("sparse", SparseConfig(method="nm-srste", method_params={"nm": "1:4"}, epochs=1, hidden=(32,), speed_meter=False))
     at = AppTest.from_file(str(ROOT / "dashboard/pages/runs.py"), default_timeout=60).run()
     assert not at.exception and not at.error
     assert "Sparsity reached" in [m.label for m in at.metric]

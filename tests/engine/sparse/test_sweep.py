@@ -70,8 +70,9 @@ def test_sweep_refuses_bad_settings_before_running():
 
 def test_summary_spread_is_zero_for_one_seed():
     rows = [{"method": "set", "requested_sparsity": 0.9, "seed": 0, "test_accuracy": 0.8, "sparsity": 0.9}]
-    assert summarize_rows(rows) == [{"method": "set", "requested_sparsity": 0.9, "sparsity": 0.9, "mean": 0.8,
-                                     "std": 0.0, "min": 0.8, "max": 0.8, "n_seeds": 1}]
+    assert summarize_rows(rows) == [{"method": "set", "axis": "weight sparsity", "control": 0.9,
+                                     "requested_sparsity": 0.9, "sparsity": 0.9, "mean": 0.8,
+                                     "std": 0.0, "min": 0.8, "max": 0.8, "n": 1, "n_seeds": 1}]
 
 
 def test_sensitivity_reports_a_layer_by_sparsity_accuracy_matrix():
