@@ -149,3 +149,20 @@ class SparseConfig(Config):
             return cls(**data, method_params=params)
         except TypeError as err:
             raise ConfigError(f"Invalid settings for {cls.__name__}: {err}") from None
+
+
+def stored_config(data: dict) -> SparseConfig | None:
+    """A stored run's config dict as a SparseConfig (old flat layouts too), or None if it no longer
+    validates (e.g. a method or dataset that was removed): a view then shows what it can.
+
+    >>> stored_config({"method": "nm-decay", "nm": "1:4", "nm_schedule": "sdgf"}).requested
+    0.75
+    >>> stored_config({"method": "obd"}) is None
+    True
+    """
+    from engine.errors import ConfigError
+
+    try:
+        return SparseConfig.from_dict({k: v for k, v in dict(data).items()})
+    except (ConfigError, TypeError, ValueError):
+        return None

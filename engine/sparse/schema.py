@@ -139,3 +139,27 @@ def resolve(cls, given: dict[str, Any] | None) -> dict[str, Any]:
         names = ", ".join(specs) or "none"
         raise ConfigError(f"{cls.name} has no setting '{unknown[0]}'. Its settings: {names}.")
     return {k: (p.coerce(given[k], cls.name) if k in given else p.default) for k, p in specs.items()}
+
+
+def describe(cls) -> str:
+    """A short Markdown card of the method, built from its class: title, paper, family, what its
+    sparsity counts, its targets, and each setting with its default and the paper's symbol.
+
+    >>> from engine.sparse.methods.registry import method_class
+    >>> print(describe(method_class("synflow")).splitlines()[0])
+    **synflow** — SynFlow: iterative synaptic-flow pruning, data-free (Tanaka et al. 2020)
+    """
+    counts = "hidden **units** removed" if cls.counts == "units" else "**weights** removed"
+    targets = ("each layer has its own target" if cls.per_layer_targets
+               else "only the total is defined (no per-layer target)")
+    lines = [f"**{cls.name}** — {cls.title}", ""]
+    if cls.paper:
+        lines.append(f"*Paper:* {cls.paper}.  ")
+    lines.append(f"*Family:* {cls.family}; *sparsity counts:* {counts}; {targets}.")
+    specs = params_of(cls)
+    if specs:
+        lines.append("")
+        for p in specs:
+            choices = f" ({' / '.join(map(str, p.choices))})" if p.choices else ""
+            lines.append(f"- `{p.name}` = `{p.default}`{choices}: {p.help}")
+    return "\n".join(lines)

@@ -42,7 +42,8 @@ def test_method_choice_shows_only_the_knobs_that_method_reads(queue_only):
     at = _page().run()
     at.selectbox(key="st-method").set_value("rigl").run()
     keys = {w.key for w in at.number_input} | {w.key for w in at.slider} | {w.key for w in at.radio}
-    assert {"st-dt", "st-df", "st-dist"} <= keys and "st-ft" not in keys and "st-scope" not in keys
+    assert {"st-update_every", "st-drop_fraction", "st-distribution"} <= keys
+    assert "st-ft" not in keys and "st-scope" not in keys and "st-rounds" not in keys
     at.selectbox(key="st-method").set_value("nm-srste").run()
     assert at.text_input(key="st-nm").value == "2:4"
     assert "st-sparsity" not in {w.key for w in at.slider}
@@ -84,13 +85,13 @@ def test_train_button_records_the_run_with_the_form_settings(queue_only):
 
 def test_sparse_fan_in_init_is_offered_for_masks_drawn_at_init_and_recorded(queue_only):
     at = _page().run()
-    assert "st-sinit" not in {w.key for w in at.radio}  # magnitude prunes a trained network: not offered
+    assert "st-sparse_init" not in {w.key for w in at.radio}  # magnitude prunes a trained network: not offered
     at.selectbox(key="st-method").set_value("random-uniform").run()
-    at.radio(key="st-sinit").set_value("fan-in").run()
+    at.radio(key="st-sparse_init").set_value("fan-in").run()
     at.button(key="st-start").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     (run,) = RunStore(queue_only.store.path).list_runs()
-    assert (run.config["method"], run.config["sparse_init"]) == ("random-uniform", "fan-in")
+    assert (run.config["method"], run.config["method_params"]["sparse_init"]) == ("random-uniform", "fan-in")
 
 @pytest.mark.slow
 def test_a_started_run_trains_in_a_worker_and_the_page_shows_its_result(tmp_db, monkeypatch):
@@ -118,8 +119,11 @@ def test_finished_run_shows_ledger_speed_meter_and_exports(tmp_db):
     assert not at.exception and not at.error, [e.value for e in at.error]
     labels = [m.label for m in at.metric]
     assert {"Sparsity reached", "Test accuracy", "Parameters ≠ 0", "FLOPs per example"} <= set(labels)
-    ledger = next(d.value for d in at.dataframe if "dead units" in d.value.columns)
+    ledger = next(d.value for d in at.dataframe if "dead in" in d.value.columns)
     assert ledger["layer"].tolist() == ["layers.0.weight", "layers.1.weight", "layers.2.weight"]
+    assert "dead out" in ledger.columns  # dead units counted both ways
+    assert "target" not in ledger.columns  # global magnitude sets only the total: no per-layer target
+    assert any("sets only the total" in c.value for c in at.caption)
     downloads = [b.proto.label for b in at.get("download_button")]
     assert {"Model (safetensors)", "Model + masks (state_dict)", "Masks (npz)", "YAML recipe"} <= set(downloads)
     run = RunStore().list_runs()[0]

@@ -118,7 +118,7 @@ class SETSparsifier(_DynamicSparsifier):
                  decay: Literal["constant", "cosine"] = "constant",  # ζ constant (paper) or cosine-decayed as RigL's f(t)
                  regrow_init: Literal["random", "zero"] = "random",  # grown weights: fresh random values (paper) or zero (RigL's baseline)
                  end: float = 1.0,  # stop evolving after this fraction of training (paper: never stops)
-                 sparse_init: Literal["dense", "fan-in"] = "dense",  # initial scale of the kept weights
+                 sparse_init: Literal["dense", "fan-in"] = "dense",  # dense: keep the dense init (as the paper); fan-in: rescale to each unit's sparse fan-in (Evci et al. 2022, an addition)
                  ) -> None:
         super().__init__()
         self.sparsity_level, self.distribution, self.zeta, self.update_when = sparsity, distribution, zeta, update
@@ -178,7 +178,7 @@ class RigLSparsifier(_DynamicSparsifier):
                  drop_fraction: float = 0.3,  # α: fraction of active weights dropped at the first update
                  end: float = 0.75,  # T_end: stop updating after this fraction of training
                  decay: Literal["cosine", "constant"] = "cosine",  # f(t): cosine decay of α (Eq. 1) or constant
-                 sparse_init: Literal["dense", "fan-in"] = "dense",  # initial scale of the kept weights
+                 sparse_init: Literal["dense", "fan-in"] = "dense",  # dense: keep the dense init (as the paper); fan-in: rescale to each unit's sparse fan-in (Evci et al. 2022, an addition)
                  ) -> None:
         super().__init__()
         self.sparsity_level, self.distribution, self.update_every = sparsity, distribution, update_every

@@ -79,7 +79,7 @@ class RandomUniform(RandomSparsifier):
     distribution = "uniform"
 
     def __init__(self, *, sparsity: float = 0.9,
-                 sparse_init: Literal["dense", "fan-in"] = "dense",  # initial scale of the kept weights
+                 sparse_init: Literal["dense", "fan-in"] = "dense",  # dense: keep the dense init (as the paper); fan-in: rescale to each unit's sparse fan-in (Evci et al. 2022, an addition)
                  ) -> None:
         super().__init__()
         self.sparsity_level, self.sparse_init = sparsity, sparse_init
@@ -93,7 +93,7 @@ class RandomERK(RandomSparsifier):
     distribution = "erk"
 
     def __init__(self, *, sparsity: float = 0.9,
-                 sparse_init: Literal["dense", "fan-in"] = "dense",  # initial scale of the kept weights
+                 sparse_init: Literal["dense", "fan-in"] = "dense",  # dense: keep the dense init (as the paper); fan-in: rescale to each unit's sparse fan-in (Evci et al. 2022, an addition)
                  ) -> None:
         super().__init__()
         self.sparsity_level, self.sparse_init = sparsity, sparse_init
@@ -137,7 +137,7 @@ class SNIPSparsifier(_DataScored):
 
     def __init__(self, *, sparsity: float = 0.9,
                  batches: int = 4,  # mini-batches whose gradients are summed (the paper scores one batch of 100)
-                 sparse_init: Literal["dense", "fan-in"] = "dense",  # initial scale of the kept weights
+                 sparse_init: Literal["dense", "fan-in"] = "dense",  # dense: keep the dense init (as the paper); fan-in: rescale to each unit's sparse fan-in (Evci et al. 2022, an addition)
                  ) -> None:
         super().__init__()
         self.sparsity_level, self.batches, self.sparse_init = sparsity, batches, sparse_init
@@ -162,7 +162,7 @@ class GraSPSparsifier(_DataScored):
     def __init__(self, *, sparsity: float = 0.9,
                  batches: int = 4,  # mini-batches for g and Hg
                  temperature: float = 200.0,  # T: logits divided by T (the authors' code)
-                 sparse_init: Literal["dense", "fan-in"] = "dense",  # initial scale of the kept weights
+                 sparse_init: Literal["dense", "fan-in"] = "dense",  # dense: keep the dense init (as the paper); fan-in: rescale to each unit's sparse fan-in (Evci et al. 2022, an addition)
                  ) -> None:
         super().__init__()
         self.sparsity_level, self.batches, self.temperature, self.sparse_init = sparsity, batches, temperature, sparse_init
@@ -198,7 +198,7 @@ class SynFlowSparsifier(_AtInit):
 
     def __init__(self, *, sparsity: float = 0.9,
                  iterations: int = 100,  # n: pruning rounds, density^(k/n) after round k (Alg. 1)
-                 sparse_init: Literal["dense", "fan-in"] = "dense",  # initial scale of the kept weights
+                 sparse_init: Literal["dense", "fan-in"] = "dense",  # dense: keep the dense init (as the paper); fan-in: rescale to each unit's sparse fan-in (Evci et al. 2022, an addition)
                  ) -> None:
         super().__init__()
         self.sparsity_level, self.iterations, self.sparse_init = sparsity, iterations, sparse_init
