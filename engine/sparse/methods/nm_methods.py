@@ -78,6 +78,12 @@ class NMSparsifier(MaskSparsifier):
         nm = _nmlib()
         return {f: nm.nm_mask(self.weight(f), self.n, self.m) for f in self.fqns}
 
+    def load_state_dict(self, state: dict) -> None:
+        """Install saved (final, exact N:M) masks: from here on they are enforced in place, as after ``finalize``."""
+        self.enforce = True
+        super().load_state_dict(state)
+        self.apply_masks()
+
     def apply_masks(self) -> None:
         if self.enforce:
             super().apply_masks()
