@@ -129,6 +129,8 @@ class SparseConfig(Config):
         from engine.sparse import schema
 
         data = dict(data)
+        # a whole stored flat config (every old field present): the method's old behaviour is kept
+        old_record = "method_params" not in data and all(k in data for k in ("srste_decay", "soup_vary", "drop_decay"))
         names = {f.name for f in fields(cls)}
         method = data.get("method", cls.method)
         if method not in METHODS:
@@ -145,6 +147,9 @@ class SparseConfig(Config):
             elif key not in LEGACY_FIELDS:
                 raise ConfigError(f"Unknown setting for a sparse run: {key}. The method {method} takes: "
                                   f"{', '.join(sorted(own)) or 'no settings of its own'}.")
+        if old_record:
+            for k, v in mcls.legacy_fixed.items():
+                params.setdefault(k, v)
         try:
             return cls(**data, method_params=params)
         except TypeError as err:

@@ -163,6 +163,7 @@ class MaskSparsifier:
     enforces_masks = True  # False while training for N:M methods (dense weights, mask in the forward)
     defining_property = ""  # name of the check in tests/engine/sparse/test_conformance.py
     legacy = {}  # old flat SparseConfig field -> this method's parameter (reading old stored runs)
+    legacy_fixed = {}  # settings that reproduce what an old stored run of this method did
 
     def __init__(self) -> None:
         self.version = 0  # bumped whenever a mask changes (the loop snapshots masks then)

@@ -108,6 +108,7 @@ class SETSparsifier(_DynamicSparsifier):
              "inspired by network science (Nature Communications)")
     legacy = {"distribution": "distribution", "sparse_init": "sparse_init", "update_every": "update_every",
               "drop_fraction": "zeta", "dst_end": "end", "drop_decay": "decay"}
+    legacy_fixed = {"update": "steps", "drop": "magnitude", "regrow_init": "zero"}  # runs stored before Mocanu's defaults
 
     def __init__(self, *, sparsity: float = 0.9,
                  distribution: Literal["erk", "uniform"] = "erk",  # ε-scaled Erdős–Rényi layer densities (the paper's ER), or uniform

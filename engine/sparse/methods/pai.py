@@ -4,12 +4,12 @@
   each layer keeps a uniformly random subset of its weights; the layer densities are uniform or
   Erdős–Rényi (ERK, ``engine.sparse.masks.erk_densities``).
 * SNIP (Lee et al., ICLR 2019, Eq. 6): connection sensitivity ``|g ⊙ w|`` at initialisation,
-  kept globally top-k. Gradients are summed over ``pai_batches`` mini-batches.
+  kept globally top-k. Gradients are summed over ``batches`` mini-batches (the paper scores one).
 * GraSP (Wang et al., ICLR 2020, Eq. 8): ``S(−θ) = −θ ⊙ H g``; the weights with the *highest*
   scores are removed (their removal reduces gradient flow least). ``H g`` by double back-prop on
-  ``pai_batches`` mini-batches. (The paper's temperature on the logits, 200, is used as in its code.)
+  ``batches`` mini-batches. (The paper's temperature on the logits, 200, is used as in its code.)
 * SynFlow (Tanaka et al., NeurIPS 2020, Alg. 1): data-free; ``R = 1ᵀ (Π |W_l|) 1`` on an all-ones
-  input with |weights| and no biases, score ``|∂R/∂θ ⊙ θ|``; pruned over ``synflow_iters`` rounds
+  input with |weights| and no biases, score ``|∂R/∂θ ⊙ θ|``; pruned over ``iterations`` rounds
   with the exponential schedule ``density^(k/n)``. Computed in float64 to avoid overflow.
 
 All of them (and SET / RigL, whose initial mask is random) keep PyTorch's dense initialisation of

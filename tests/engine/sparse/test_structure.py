@@ -101,11 +101,16 @@ def test_torch_free_shapes_equal_the_built_models(model, extra, dataset):
 def test_old_flat_configs_of_stored_runs_are_read_into_method_params():
     old = {"dataset": "digits", "method": "soup", "sparsity": 0.9, "scope": "global", "distribution": "erk",
            "sparse_init": "dense", "prune_begin": 0.1, "imp_rounds": 4, "soup_size": 3, "soup_vary": "seed",
-           "nm": "2:4", "srste_decay": 0.0002, "epochs": 3, "speed_meter": True}
+           "nm": "2:4", "srste_decay": 0.0002, "drop_decay": "cosine", "epochs": 3, "speed_meter": True}
     c = stored_config(old)
     assert c.method_params == {"scope": "global", "rounds": 4, "size": 3, "vary": "batch-order", "soup": "uniform"}
     srste = SparseConfig.from_dict({**old, "method": "nm-srste", "nm": "1:4", "srste_decay": 0.001})
     assert srste.method_params == {"nm": "1:4", "decay": 0.001} and srste.requested == 0.75
+    full_old_set = {**old, "method": "set", "drop_decay": "cosine", "drop_fraction": 0.3, "dst_end": 0.75,
+                    "update_every": 25}
+    p = stored_config(full_old_set).method_params  # what that run did: RigL's SET baseline
+    assert (p["update"], p["drop"], p["regrow_init"], p["decay"], p["zeta"], p["end"]) == (
+        "steps", "magnitude", "zero", "cosine", 0.3, 0.75)
     gmp = SparseConfig.from_dict({"method": "gmp", "prune_begin": 0.2, "prune_every": 5})
     assert (gmp.method_params["begin"], gmp.method_params["every"], gmp.method_params["scope"]) == (0.2, 5, "layer")
 
