@@ -40,7 +40,7 @@ from typing import Any, Iterable
 
 from engine.errors import ConfigError
 from engine.sparse import schema
-from engine.sparse._lazy import nn, parametrize, torch
+from engine.sparse._lazy import parametrize, torch
 
 FAMILIES = ("dense", "pruning", "pruning at init", "dynamic sparse training", "N:M", "structured", "soup")
 
