@@ -3,7 +3,8 @@
 Each ``*_form(key)`` draws its widgets (session keys prefixed by ``key``) and returns a dict of
 config fields; the page builds the config inside ``guard`` so a ConfigError becomes a message.
 The method's widgets, labels and help are read from its class (``engine.sparse.schema``): one
-widget per constructor parameter, keyed ``{key}-{parameter}``. Importing this module does not
+widget per constructor parameter, keyed ``{key}-{method}.{parameter}`` (per method, so switching
+methods shows each one's own defaults, e.g. GMP's layer-wise scope after magnitude's global one). Importing this module does not
 import torch (``engine.sparse.config`` and the method classes don't).
 """
 from __future__ import annotations
@@ -43,10 +44,19 @@ def method_label(name: str) -> str:
     return f"{name} — {method_class(name).title}"
 
 
-def param_widget(container, key: str, p: schema.Param):
+def param_key(key: str, method: str, name: str) -> str:
+    """Session key of a method parameter's widget.
+
+    >>> param_key("st", "rigl", "update_every")
+    'st-rigl.update_every'
+    """
+    return f"{key}-{method}.{name}"
+
+
+def param_widget(container, key: str, method: str, p: schema.Param):
     """One widget for method parameter ``p`` (its type and choices decide which), value typed."""
     label = p.name.replace("_", " ")
-    wkey = f"{key}-{p.name}"
+    wkey = param_key(key, method, p.name)
     if p.choices is not None:
         return container.radio(label, list(p.choices), index=list(p.choices).index(p.default), key=wkey,
                                horizontal=len(p.choices) <= 3, help=p.help)
@@ -113,7 +123,7 @@ def train_form(key: str = "st") -> dict:
     params: dict = {}
     c1, c2, c3, c4 = st.columns(4)
     if "nm" in specs:
-        params["nm"] = c1.text_input("N:M pattern", specs["nm"].default, key=f"{key}-nm",
+        params["nm"] = c1.text_input("N:M pattern", specs["nm"].default, key=param_key(key, method, "nm"),
                                      help="Keep at most N of every M consecutive weights along a layer's input "
                                           "(2:4, 1:4, 2:8, 1:16 …). Sparsity is then 1 − N/M.")
     elif schema.uses_sparsity(cls):
@@ -125,7 +135,8 @@ def train_form(key: str = "st") -> dict:
         out["sparsity"] = 0.0
     if "scope" in specs:
         params["scope"] = c2.radio("Scope", list(specs["scope"].choices),
-                                   index=list(specs["scope"].choices).index(specs["scope"].default), key=f"{key}-scope",
+                                   index=list(specs["scope"].choices).index(specs["scope"].default),
+                                   key=param_key(key, method, "scope"),
                                    format_func={"global": "global", "layer": "layer-wise"}.get, help=specs["scope"].help)
     out["epochs"] = int(c3.number_input("Epochs", 1, 1000, 30, key=f"{key}-epochs",
                                         help="Training epochs (IMP: per round)."))
@@ -137,7 +148,7 @@ def train_form(key: str = "st") -> dict:
             st.markdown(f"**{method} settings** (defaults as in the paper; hover for the symbol)")
             cols = st.columns(4)
             for i, p in enumerate(rest):
-                params[p.name] = param_widget(cols[i % 4], key, p)
+                params[p.name] = param_widget(cols[i % 4], key, method, p)
     out["method_params"] = params
     return out
 

@@ -42,17 +42,17 @@ def test_method_choice_shows_only_the_knobs_that_method_reads(queue_only):
     at = _page().run()
     at.selectbox(key="st-method").set_value("rigl").run()
     keys = {w.key for w in at.number_input} | {w.key for w in at.slider} | {w.key for w in at.radio}
-    assert {"st-update_every", "st-drop_fraction", "st-distribution"} <= keys
-    assert "st-ft" not in keys and "st-scope" not in keys and "st-rounds" not in keys
+    assert {"st-rigl.update_every", "st-rigl.drop_fraction", "st-rigl.distribution"} <= keys
+    assert "st-ft" not in keys and not any(k.endswith(".scope") or k.endswith(".rounds") for k in keys)
     at.selectbox(key="st-method").set_value("nm-srste").run()
-    assert at.text_input(key="st-nm").value == "2:4"
+    assert at.text_input(key="st-nm-srste.nm").value == "2:4"
     assert "st-sparsity" not in {w.key for w in at.slider}
     assert not at.exception
 
 
 @pytest.mark.parametrize("method, change, message", [
-    ("nm-srste", ("text_input", "st-nm", "4:4"), "N must be smaller than M"),
-    ("nm-bdwp", ("text_input", "st-nm", "2:5"), "not a multiple of 5"),
+    ("nm-srste", ("text_input", "st-nm-srste.nm", "4:4"), "N must be smaller than M"),
+    ("nm-bdwp", ("text_input", "st-nm-bdwp.nm", "2:5"), "not a multiple of 5"),
     ("magnitude", ("text_input", "st-hidden", "256,abc"), "whole numbers"),
     ("magnitude", ("selectbox", "st-dataset", "mnist"), "IDX files"),
 ])
@@ -85,9 +85,9 @@ def test_train_button_records_the_run_with_the_form_settings(queue_only):
 
 def test_sparse_fan_in_init_is_offered_for_masks_drawn_at_init_and_recorded(queue_only):
     at = _page().run()
-    assert "st-sparse_init" not in {w.key for w in at.radio}  # magnitude prunes a trained network: not offered
+    assert not any(w.key.endswith(".sparse_init") for w in at.radio)  # magnitude prunes a trained network
     at.selectbox(key="st-method").set_value("random-uniform").run()
-    at.radio(key="st-sparse_init").set_value("fan-in").run()
+    at.radio(key="st-random-uniform.sparse_init").set_value("fan-in").run()
     at.button(key="st-start").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     (run,) = RunStore(queue_only.store.path).list_runs()
@@ -162,3 +162,21 @@ def test_runs_page_draws_a_sparse_run_with_the_sparse_viewer(tmp_db):
     assert not at.exception and not at.error
     assert "Sparsity reached" in [m.label for m in at.metric]
     assert any(m.value == "75.00%" for m in at.metric)
+
+
+@pytest.mark.parametrize("method", ["gmp", "set", "nm-decay", "soup", "structured"])
+def test_the_form_draws_the_methods_schema_and_records_its_paper_defaults(queue_only, method):
+    # after magnitude (global scope) the form must not carry its settings over: GMP is layer-wise
+    from engine.sparse import schema
+    from engine.sparse.config import SparseConfig
+    from engine.sparse.methods.registry import method_class
+
+    at = _page().run()
+    at.selectbox(key="st-method").set_value(method).run()
+    keys = {w.key for w in at.number_input} | {w.key for w in at.radio} | {w.key for w in at.text_input} | {
+        w.key for w in at.checkbox}
+    assert {f"st-{method}.{p.name}" for p in schema.params_of(method_class(method))} <= keys
+    at.button(key="st-start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (run,) = RunStore(queue_only.store.path).list_runs()
+    assert run.config["method_params"] == SparseConfig(method=method).method_params
