@@ -127,7 +127,7 @@ def build_sparse(args: argparse.Namespace):
 
 def _preflight(configs) -> None:
     """Data files and layer sizes are checked here, so bad input fails before a run is recorded."""
-    from engine.sparse.experiments import preflight
+    from engine.sparse.build import preflight
 
     seen = set()
     for c in configs:

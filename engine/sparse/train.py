@@ -7,7 +7,10 @@ One step (``Trainer.train_step``)::
     sparsifier.after_backward(step)   # dense gradients available (RigL grows here)
     sparsifier.mask_grads()           # pruned weights get a zero gradient, so their moments stay zero
     optimizer.step()                  # ... and Adam / SGD (+ momentum, weight decay) leave them at 0
-    sparsifier.after_step(step)       # schedules (GMP), SET, IMP's rewind point
+    sparsifier.after_step(step)       # schedules (GMP), SET with update="steps", IMP's rewind point
+
+and after each epoch's metrics ``sparsifier.end_of_epoch(step)`` where a method has one (SET evolves
+its masks there, Mocanu et al. 2018).
 
 Pruned weights stay exactly zero without a second multiply after ``optimizer.step()``: their
 gradient is zero and so are their optimizer moments (``set_masks`` zeroes the moments of every

@@ -122,3 +122,12 @@ def test_settings_a_method_does_not_have_are_refused_with_its_list():
         SparseConfig.from_dict({"method": "rigl", "zeta": 0.3})
     with pytest.raises(ConfigError, match="must be one of layer, global"):
         SparseConfig(method="gmp", method_params={"scope": "everything"})
+
+
+def test_prepare_refuses_per_layer_settings_it_would_ignore():
+    from engine.sparse.methods.registry import method_class
+    from engine.sparse.models import MLP
+
+    sp = method_class("magnitude")(sparsity=0.5)
+    with pytest.raises(ConfigError, match="only 'tensor_fqn'"):
+        sp.prepare(MLP(4, (8,), 2), [{"tensor_fqn": "layers.0.weight", "sparsity_level": 0.5}])
