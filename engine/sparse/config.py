@@ -59,6 +59,9 @@ class SparseConfig(Config):
     # speed meter: time the trained model's inference, dense vs torch CSR vs scipy CSR, batch 1 and 64
     speed_meter: bool = True  # adds result["speed"] (about 0.6 s; sweeps switch it off)
 
+    def __hash__(self) -> int:  # method_params is a dict: hash the JSON record instead
+        return hash(self.to_json())
+
     def __post_init__(self) -> None:
         require(isinstance(self.method_params, dict), "method_params must be a mapping of setting names to values.")
         require(self.method in METHODS, f"Unknown method '{self.method}'. Choose one of: {', '.join(METHODS)}.")
