@@ -44,6 +44,21 @@ def method_label(name: str) -> str:
     return f"{name} — {method_class(name).title}"
 
 
+def param_label(p: schema.Param) -> str:
+    """The widget label: the setting's name and, when its comment starts with one, the paper's symbol.
+
+    >>> param_label(schema.Param("zeta", 0.3, float, None, "ζ: fraction removed at each update"))
+    'zeta (ζ)'
+    >>> param_label(schema.Param("schedule", "mdgf", str, ("mdgf", "sdgf"), "MDGF: mask values decay; SDGF: ..."))
+    'schedule'
+    """
+    name = p.name.replace("_", " ")
+    symbol, sep, _ = p.help.partition(": ")
+    looks_like_symbol = (sep and len(symbol) <= 6 and " " not in symbol and symbol not in (p.choices or ())
+                         and (not symbol.isascii() or "_" in symbol or ":" in symbol or len(symbol) == 1))
+    return f"{name} ({symbol})" if looks_like_symbol else name
+
+
 def param_key(key: str, method: str, name: str) -> str:
     """Session key of a method parameter's widget.
 
@@ -55,7 +70,7 @@ def param_key(key: str, method: str, name: str) -> str:
 
 def param_widget(container, key: str, method: str, p: schema.Param):
     """One widget for method parameter ``p`` (its type and choices decide which), value typed."""
-    label = p.name.replace("_", " ")
+    label = param_label(p)
     wkey = param_key(key, method, p.name)
     if p.choices is not None:
         return container.radio(label, list(p.choices), index=list(p.choices).index(p.default), key=wkey,
