@@ -2,15 +2,19 @@
 
 Each ``*_form(key)`` draws its widgets (session keys prefixed by ``key``) and returns a dict of
 config fields; the page builds the config inside ``guard`` so a ConfigError becomes a message.
-Importing this module does not import torch (``engine.sparse.config`` and the method registry don't).
+The method's widgets, labels and help are read from its class (``engine.sparse.schema``): one
+widget per constructor parameter, keyed ``{key}-{method}.{parameter}`` (per method, so switching
+methods shows each one's own defaults, e.g. GMP's layer-wise scope after magnitude's global one). Importing this module does not
+import torch (``engine.sparse.config`` and the method classes don't).
 """
 from __future__ import annotations
 
 import streamlit as st
 
 from engine.errors import ConfigError
+from engine.sparse import schema
 from engine.sparse.config import DATASETS, IDX_DATASETS, SYNTHETIC_2D, SparseConfig
-from engine.sparse.methods.registry import METHOD_INFO, NM_METHODS
+from engine.sparse.methods.registry import METHODS, method_class
 
 D = SparseConfig()  # defaults
 DATASET_LABELS = {
@@ -21,17 +25,8 @@ DATASET_LABELS = {
     "mnist": "MNIST — 28×28 digits, IDX files from a folder",
     "fashion-mnist": "Fashion-MNIST — 28×28 clothes, IDX files from a folder",
 }
-FAMILY = {
-    "dense": "baseline", "magnitude": "prune after training", "gmp": "prune during training",
-    "imp": "prune after training, iterated", "random-uniform": "prune at initialisation",
-    "random-erk": "prune at initialisation", "snip": "prune at initialisation", "grasp": "prune at initialisation",
-    "synflow": "prune at initialisation", "set": "dynamic sparse training", "rigl": "dynamic sparse training",
-    "nm-srste": "N:M structured", "nm-bdwp": "N:M structured", "nm-decay": "N:M structured",
-    "structured": "whole neurons / channels", "soup": "prune after training, averaged",
-}
-SCOPED = ("magnitude", "gmp", "imp", "soup")  # methods whose threshold can be global or per layer
-FINETUNED = ("magnitude", "gmp", "structured", "soup")  # methods that add fine-tuning epochs
 SPARSITY_LEVELS = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
+TOP_PARAMS = ("nm", "scope")  # drawn next to the sparsity, not under Advanced
 
 
 def parse_ints(text: str, what: str) -> tuple[int, ...]:
@@ -46,7 +41,49 @@ def parse_ints(text: str, what: str) -> tuple[int, ...]:
 
 
 def method_label(name: str) -> str:
-    return f"{name} — {METHOD_INFO[name][1]}"
+    return f"{name} — {method_class(name).title}"
+
+
+def param_label(p: schema.Param) -> str:
+    """The widget label: the setting's name and, when its comment starts with one, the paper's symbol.
+
+    >>> param_label(schema.Param("zeta", 0.3, float, None, "ζ: fraction removed at each update"))
+    'zeta (ζ)'
+    >>> param_label(schema.Param("schedule", "mdgf", str, ("mdgf", "sdgf"), "MDGF: mask values decay; SDGF: ..."))
+    'schedule'
+    """
+    name = p.name.replace("_", " ")
+    symbol, sep, _ = p.help.partition(": ")
+    looks_like_symbol = (sep and len(symbol) <= 6 and " " not in symbol and symbol not in (p.choices or ())
+                         and (not symbol.isascii() or "_" in symbol or ":" in symbol or len(symbol) == 1))
+    return f"{name} ({symbol})" if looks_like_symbol else name
+
+
+def param_key(key: str, method: str, name: str) -> str:
+    """Session key of a method parameter's widget.
+
+    >>> param_key("st", "rigl", "update_every")
+    'st-rigl.update_every'
+    """
+    return f"{key}-{method}.{name}"
+
+
+def param_widget(container, key: str, method: str, p: schema.Param):
+    """One widget for method parameter ``p`` (its type and choices decide which), value typed."""
+    label = param_label(p)
+    wkey = param_key(key, method, p.name)
+    if p.choices is not None:
+        return container.radio(label, list(p.choices), index=list(p.choices).index(p.default), key=wkey,
+                               horizontal=len(p.choices) <= 3, help=p.help)
+    if p.kind is bool:
+        return bool(container.checkbox(label, p.default, key=wkey, help=p.help))
+    if p.kind is int:
+        return int(container.number_input(label, min_value=0, value=int(p.default), step=1, key=wkey, help=p.help))
+    if p.kind is float:
+        fmt = "%.5f" if 0 < abs(p.default) < 0.01 else "%.3f"
+        return float(container.number_input(label, min_value=0.0, value=float(p.default), format=fmt, key=wkey,
+                                            help=p.help))
+    return container.text_input(label, str(p.default), key=wkey, help=p.help)
 
 
 def make_config(cls, values: dict):
@@ -88,104 +125,71 @@ def data_fields(key: str, *, points: bool = True, default_path: str = "") -> dic
 
 
 def train_form(key: str = "st") -> dict:
-    """The Train & prune form: fields of a :class:`SparseConfig`."""
+    """The Train & prune form: fields of a :class:`SparseConfig` (the method's under ``method_params``)."""
     out = data_fields(key)
-    methods = list(METHOD_INFO)
+    methods = list(METHODS)
     c1, c2 = st.columns([3, 2])
     method = c1.selectbox("Method", methods, index=methods.index("magnitude"), format_func=method_label,
                           key=f"{key}-method")
-    c2.markdown(f"**Family:** {FAMILY[method]}")
+    cls = method_class(method)
+    c2.markdown(f"**Family:** {cls.family}")
     out["method"] = method
+    specs = {p.name: p for p in schema.params_of(cls)}
+    params: dict = {}
     c1, c2, c3, c4 = st.columns(4)
-    if method in NM_METHODS:
-        out["nm"] = c1.text_input("N:M pattern", D.nm, key=f"{key}-nm",
-                                  help="Keep at most N of every M consecutive weights along a layer's input "
-                                       "(2:4, 1:4, 2:8, 1:16 …). Sparsity is then 1 − N/M.")
-    elif method != "dense":
-        out["sparsity"] = float(c1.slider("Sparsity", 0.0, 0.99, D.sparsity, 0.01, key=f"{key}-sparsity",
-                                          help="Fraction of the prunable weights set to zero"
-                                               + (" (structured: of the hidden units)." if method == "structured" else ".")))
+    if "nm" in specs:
+        params["nm"] = c1.text_input("N:M pattern", specs["nm"].default, key=param_key(key, method, "nm"),
+                                     help="Keep at most N of every M consecutive weights along a layer's input "
+                                          "(2:4, 1:4, 2:8, 1:16 …). Sparsity is then 1 − N/M.")
+    elif schema.uses_sparsity(cls):
+        what = "Fraction of the hidden units removed (whole neurons / channels)" if cls.counts == "units" \
+            else "Fraction of the prunable weights set to zero"
+        out["sparsity"] = float(c1.slider("Units removed" if cls.counts == "units" else "Sparsity", 0.0, 0.99,
+                                          D.sparsity, 0.01, key=f"{key}-sparsity", help=what + "."))
     else:
         out["sparsity"] = 0.0
-    if method in SCOPED:
-        out["scope"] = c2.radio("Scope", ["global", "layer"], key=f"{key}-scope",
-                                format_func={"global": "global", "layer": "layer-wise"}.get,
-                                help="Global: one magnitude threshold for all layers. Layer-wise: every layer "
-                                     "loses the same fraction.")
+    if "scope" in specs:
+        params["scope"] = c2.radio("Scope", list(specs["scope"].choices),
+                                   index=list(specs["scope"].choices).index(specs["scope"].default),
+                                   key=param_key(key, method, "scope"),
+                                   format_func={"global": "global", "layer": "layer-wise"}.get, help=specs["scope"].help)
     out["epochs"] = int(c3.number_input("Epochs", 1, 1000, 30, key=f"{key}-epochs",
                                         help="Training epochs (IMP: per round)."))
     out["seed"] = int(c4.number_input("Seed", 0, 2**31 - 1, 0, key=f"{key}-seed"))
     with st.expander("Advanced"):
-        out.update(_advanced(key, method))
+        out.update(_advanced(key, cls))
+        rest = [p for p in specs.values() if p.name not in TOP_PARAMS]
+        if rest:
+            st.markdown(f"**{method} settings** (defaults as in the paper; hover for the symbol)")
+            cols = st.columns(4)
+            for i, p in enumerate(rest):
+                params[p.name] = param_widget(cols[i % 4], key, method, p)
+    out["method_params"] = params
     return out
 
 
-# methods whose masks are drawn at initialisation (engine.sparse.config.SparseConfig.sparse_init applies)
-SPARSE_FROM_INIT = ("random-uniform", "random-erk", "snip", "grasp", "synflow", "set", "rigl")
+def method_card(name: str) -> str:
+    """The method's explainer card, from its class (Markdown of the project's own text)."""
+    return schema.describe(method_class(name))
 
 
-def _advanced(key: str, method: str) -> dict:
-    """Training knobs and the method's own knobs (only those the chosen method reads)."""
+def _advanced(key: str, cls) -> dict:
+    """Training knobs (the method's own are drawn from its schema by ``train_form``)."""
     out: dict = {}
     a, b, c, d = st.columns(4)
     out["lr"] = float(a.number_input("Learning rate", 1e-5, 1.0, D.lr, format="%.4f", key=f"{key}-lr"))
     out["optimizer"] = b.selectbox("Optimizer", ["adam", "sgd"], key=f"{key}-opt")
     out["batch_size"] = int(c.number_input("Batch size", 1, 4096, D.batch_size, key=f"{key}-bs"))
-    if method in FINETUNED:
+    if cls.finetunes:
         out["finetune_epochs"] = int(d.number_input("Fine-tuning epochs", 0, 1000, D.finetune_epochs,
                                                     key=f"{key}-ft"))
-    a, b, c, d = st.columns(4)
-    if method == "gmp":
-        out["prune_begin"] = float(a.slider("Pruning begins (fraction of training)", 0.0, 0.9, D.prune_begin, 0.05,
-                                            key=f"{key}-pb"))
-        out["prune_end"] = float(b.slider("Pruning ends", 0.1, 1.0, D.prune_end, 0.05, key=f"{key}-pe"))
-        out["prune_every"] = int(c.number_input("Steps between mask updates", 1, 1000, D.prune_every, key=f"{key}-pv"))
-    elif method in ("imp", "soup"):
-        out["imp_rounds"] = int(a.number_input("Prune–retrain rounds", 1, 20, D.imp_rounds, key=f"{key}-rounds"))
-        if method == "imp":
-            out["rewind"] = b.radio("Rewind to", ["early", "init"], key=f"{key}-rewind",
-                                    format_func={"early": "an early step k", "init": "initialisation"}.get)
-            out["rewind_step"] = int(c.number_input("Rewind step k", 0, 10000, D.rewind_step, key=f"{key}-rk"))
-        else:
-            out["soup_size"] = int(b.number_input("Ingredients per soup", 2, 10, D.soup_size, key=f"{key}-ss"))
-            out["soup_vary"] = c.radio("Ingredients differ by", ["seed", "lr"], key=f"{key}-sv",
-                                       format_func={"seed": "seed (batch order)", "lr": "learning rate"}.get)
-    elif method in ("snip", "grasp"):
-        out["pai_batches"] = int(a.number_input("Mini-batches scored", 1, 100, D.pai_batches, key=f"{key}-pai"))
-    elif method == "synflow":
-        out["synflow_iters"] = int(a.number_input("SynFlow iterations", 1, 1000, D.synflow_iters, key=f"{key}-sfi"))
-    elif method in ("set", "rigl"):
-        out["distribution"] = a.radio("Initial layer densities", ["erk", "uniform"], key=f"{key}-dist",
-                                      format_func={"erk": "ERK", "uniform": "uniform"}.get)
-        out["update_every"] = int(b.number_input("ΔT (steps between updates)", 1, 1000, D.update_every, key=f"{key}-dt"))
-        out["drop_fraction"] = float(c.slider("Drop fraction α", 0.05, 0.95, D.drop_fraction, 0.05, key=f"{key}-df"))
-        out["dst_end"] = float(d.slider("Stop updates at (fraction)", 0.1, 1.0, D.dst_end, 0.05, key=f"{key}-de"))
-        out["drop_decay"] = a.radio("Drop fraction decay", ["cosine", "constant"], key=f"{key}-dd")
-    elif method == "nm-srste":
-        out["srste_decay"] = float(a.number_input("λ_W (SR-STE decay)", 0.0, 1.0, D.srste_decay, format="%.5f",
-                                                  key=f"{key}-lw"))
-    elif method == "nm-decay":
-        out["nm_schedule"] = a.radio("Schedule", ["mdgf", "sdgf"], key=f"{key}-nms",
-                                     format_func={"mdgf": "MDGF (mask values decay)",
-                                                  "sdgf": "SDGF (patterns tighten stepwise)"}.get)
-    elif method == "structured":
-        out["group_lasso"] = float(a.number_input("Group-lasso λ (0 = off)", 0.0, 1.0, D.group_lasso, format="%.5f",
-                                                  key=f"{key}-gl"))
-    if method in SPARSE_FROM_INIT:
-        out["sparse_init"] = st.radio(
-            "Initial weights of the sparse network", ["dense", "fan-in"], key=f"{key}-sinit", horizontal=True,
-            format_func={"dense": "dense init (as the paper)", "fan-in": "rescaled to each unit's sparse fan-in"}.get,
-            help="Not part of this method's paper: an addition from Evci et al., 'Gradient Flow in Sparse Neural "
-                 "Networks and How Lottery Tickets Win' (AAAI 2022). A unit that keeps 5 of 256 inputs gets weights "
-                 "scaled for 5 inputs, so its signal does not vanish. It matters most at very high sparsity "
-                 "(random uniform at 98 %: about 49 % → 68 % test accuracy on digits, bench/sparse_accuracy.py).")
     return out
 
 
 def sweep_form(key: str = "sc") -> dict:
     """The sweep form: fields of ``engine.sparse.sweep.SweepConfig``."""
     out = data_fields(key, points=False)
-    methods = [m for m in METHOD_INFO if m != "dense"]
+    methods = [m for m in METHODS if m != "dense"]
     out["methods"] = tuple(st.multiselect("Methods", methods, default=["magnitude"], key=f"{key}-methods",
                                           format_func=method_label))
     c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
@@ -198,10 +202,19 @@ def sweep_form(key: str = "sc") -> dict:
     out["finetune_epochs"] = int(c4.number_input("Fine-tuning", 0, 1000, 5, key=f"{key}-ft"))
     a, b, c = st.columns(3)
     out["include_dense"] = a.checkbox("Dense baseline (one run per seed)", True, key=f"{key}-dense")
-    out["scope"] = b.radio("Scope", ["global", "layer"], horizontal=True, key=f"{key}-scope",
-                           format_func={"global": "global", "layer": "layer-wise"}.get)
-    if any(m in NM_METHODS for m in out["methods"]):
+    chosen = [method_class(m) for m in out["methods"]]
+    if any("scope" in {p.name for p in schema.params_of(c_)} for c_ in chosen):
+        out["scope"] = b.radio("Scope (methods with one)", ["default", "global", "layer"], horizontal=True,
+                               key=f"{key}-scope",
+                               format_func={"default": "each method's own", "global": "global",
+                                            "layer": "layer-wise"}.get)
+    if any(c_.family == "N:M" for c_ in chosen):
         out["nm"] = c.text_input("N:M pattern (N:M methods)", "2:4", key=f"{key}-nm")
+    if any(c_.masks_at_init for c_ in chosen):
+        out["sparse_init"] = st.radio(
+            "Initial weights (methods that draw masks at init)", ["default", "dense", "fan-in"], horizontal=True,
+            key=f"{key}-sinit", format_func={"default": "each method's default", "dense": "dense init",
+                                              "fan-in": "rescaled to the sparse fan-in (Evci et al. 2022)"}.get)
     return out
 
 

@@ -16,6 +16,11 @@ import streamlit as st
 from dashboard.components import sparse_figures as sf
 from dashboard.components.common import explain
 from engine.runs.store import Run, RunStore
+from engine.sparse.config import stored_config
+from engine.sparse.ledger import ledger_from_masks
+from engine.sparse.ledger import warnings as ledger_warnings
+from engine.sparse.shapes import layer_names as _layer_names
+from engine.sparse.sweep import partial_rows, rows_from_results
 
 EXPORTS = (("model.safetensors", "Model (safetensors)"), ("model.pt", "Model + masks (state_dict)"),
            ("masks.npz", "Masks (npz)"), ("recipe.yaml", "YAML recipe"))
@@ -33,32 +38,26 @@ def draw_run(store: RunStore, run: Run) -> None:
 
 # --------------------------------------------------------------------------- one sparse run
 def requested_sparsity(config: dict) -> float:
-    """What the run aims at: 1 − N/M for N:M methods, 0 for dense, else ``sparsity``."""
-    method = config.get("method", "")
-    if method == "dense":
-        return 0.0
-    if method.startswith("nm-"):
-        n, m = (int(t) for t in str(config.get("nm", "2:4")).split(":"))
-        return 1.0 - n / m
-    return float(config.get("sparsity", 0.0))
+    """What the run aims at on its method's axis (engine: ``SparseConfig.requested``)."""
+    c = stored_config(config)
+    return c.requested if c is not None else float(config.get("sparsity", 0.0))
 
 
-def live_ledger(masks: dict[str, np.ndarray]) -> list[dict]:
-    """Ledger rows computed from the latest mask snapshots (same rules as ``engine.sparse.ledger``).
+def live_ledger(config: dict, masks: dict[str, np.ndarray]) -> dict | None:
+    """The ledger of the latest mask snapshots (engine: ``engine.sparse.ledger.ledger_from_masks``)."""
+    c = stored_config(config)
+    if c is None or not masks:
+        return None
+    return ledger_from_masks(masks, method=c.method, requested=c.requested, params=c.method_params)
 
-    >>> m = np.zeros((4, 3), dtype=np.uint8); m[0, 0] = m[1, 2] = 1
-    >>> r = live_ledger({"l": m})[0]
-    >>> (r["kept"], r["dead_neurons"], r["collapsed"])
-    (2, 2, True)
-    """
-    rows = []
-    for name, m in masks.items():
-        m2 = np.asarray(m).reshape(m.shape[0], -1) != 0
-        kept = int(m2.sum())
-        rows.append({"name": name, "shape": list(m.shape), "kept": kept, "total": int(m2.size),
-                     "density": round(kept / max(m2.size, 1), 4), "target_density": None,
-                     "dead_neurons": int((m2.sum(1) == 0).sum()), "collapsed": kept < m2.shape[0]})
-    return rows
+
+def run_ledger(config: dict, res: dict, masks: dict[str, np.ndarray]) -> tuple[list[dict], dict | None]:
+    """(ledger rows, ledger dict): the finished run's, else computed live; results stored before the
+    ledger existed give their ``layers`` rows and no ledger dict."""
+    led = res.get("ledger") or (None if res.get("layers") else live_ledger(config, masks))
+    if led is not None:
+        return led["layers"], led
+    return res.get("layers") or [], None
 
 
 _SLOW: dict[tuple, tuple[float, object]] = {}  # (what, run id, layer) -> (built at, figure)
@@ -101,7 +100,7 @@ def draw_sparse(store: RunStore, run: Run) -> None:
             st.info("Loading the data and building the model; the first curves appear after the first epoch.")
         return
     target = res.get("requested_sparsity", requested_sparsity(cfg))
-    rows = res.get("layers") or live_ledger({k: v[1] for k, v in masks.items()})
+    rows, led = run_ledger(cfg, res, {k: v[1] for k, v in masks.items()})
     _headline(run, df, res, rows, target)
     if not df.empty:
         a, b = st.columns(2)
@@ -117,7 +116,7 @@ def draw_sparse(store: RunStore, run: Run) -> None:
                                             for r in rows], requested=target), key=f"{key}-bars")
         with right:
             explain("sparse_ledger")
-        _ledger(rows, res)
+        _ledger(rows, res, led)
     _weights(store, run, key)
     _boundary(store, run, key)
     if res and not run.active:
@@ -158,7 +157,8 @@ def _masks(store: RunStore, run: Run, masks: dict[str, tuple[int, np.ndarray]], 
         m2 = m.reshape(m.shape[0], -1)
         title = f"{sf.short(name)} {m2.shape[0]}×{m2.shape[1]} · {m2.mean():.1%} kept · step {step}"
         cols[i % len(cols)].plotly_chart(sf.mask_figure(m2, title=title), key=f"{key}-mask-{name}")
-    nm = run.config.get("nm") if str(run.config.get("method", "")).startswith("nm-") else None
+    nm = ((run.config.get("method_params") or {}).get("nm") or run.config.get("nm")
+          if str(run.config.get("method", "")).startswith("nm-") else None)
     if nm:
         name = names[0]
         m = int(nm.split(":")[1])
@@ -171,29 +171,46 @@ def _masks(store: RunStore, run: Run, masks: dict[str, tuple[int, np.ndarray]], 
     explain("sparse_masks", expanded=False, title="How to read the masks")
 
 
-def _ledger(rows: list[dict], res: dict) -> None:
+def _ledger(rows: list[dict], res: dict, led: dict | None = None) -> None:
+    units = led is not None and led["counts"] == "units"
     table = pd.DataFrame([{
         "layer": r["name"], "shape": "×".join(map(str, r["shape"])), "kept": r["kept"], "of": r["total"],
         "density": r["density"],
-        "target": r.get("target_density"),
-        "dead units": r["dead_neurons"],
-        "flag": "collapsed" if r["collapsed"] else ("dead units" if r["dead_neurons"] else "ok"),
+        "target": r.get("target") if led is not None else (None if r.get("target_density") is None
+                                                          else 1 - r["target_density"]),
+        "dead in": r.get("dead_in", r.get("dead_neurons")),
+        "dead out": r.get("dead_out"),
+        **({"units removed": f"{r['units_removed']} of {r['units']}"} if units else {}),
+        "flag": "collapsed" if r["collapsed"] else (
+            "dead units" if (r.get("dead_in", r.get("dead_neurons", 0)) - (r.get("units_removed", 0) if units else 0)
+                             or (r.get("dead_out") or 0) - (r.get("units_removed", 0) if units else 0)) else "ok"),
         **({"FLOPs": r["flops_sparse"]} if "flops_sparse" in r else {}),
     } for r in rows])
 
     if table["target"].isna().all():
         table = table.drop(columns="target")
+    if table["dead out"].isna().all():
+        table = table.drop(columns="dead out")
+    fmt = {"density": "{:.2%}", **({"target": "{:.2%}"} if "target" in table else {})}
 
     def colour(row):
         bad = row["flag"] != "ok"
         return ["background-color: #fde2e1" if bad else ""] * len(row)
 
     st.markdown("**Sparsity ledger**" + ("" if res else " (live, from the latest masks)"))
-    st.dataframe(table.style.apply(colour, axis=1).format({"density": "{:.2%}", **({"target": "{:.2%}"} if "target" in table else {})},
-                                                             na_rep="–"),
-                 hide_index=True, width="stretch")
-    for w in res.get("warnings", []) or [f"{r['name']}: {'collapsed' if r['collapsed'] else str(r['dead_neurons']) + ' dead units'}"
-                                         for r in rows if r["collapsed"] or r["dead_neurons"]]:
+    st.dataframe(table.style.apply(colour, axis=1).format(fmt, na_rep="–"), hide_index=True, width="stretch")
+    if led is not None and not led["per_layer_targets"]:
+        st.caption(f"{led['method']} sets only the total ({led['requested']:.0%} requested): its layers have no "
+                   "target of their own.")
+    if units:
+        t = led["total"]
+        st.caption(f"{t['units_removed']} of {t['units']} hidden units removed; weight sparsity that follows: "
+                   f"{t['sparsity']:.2%}.")
+    shown = res.get("warnings") if res.get("warnings") is not None else (
+        ledger_warnings(led) if led is not None else
+        [f"{r['name']}: {'collapsed' if r['collapsed'] else str(r['dead_neurons']) + ' dead units'}"
+         for r in rows if r["collapsed"] or r["dead_neurons"]])
+    for w in shown:
         st.warning(w, icon=":material/warning:")
 
 
@@ -257,18 +274,8 @@ def _downloads(store: RunStore, run: Run, key: str) -> None:
 
 # --------------------------------------------------------------------------- sweeps
 def sweep_rows_from_group(runs: list[Run]) -> list[dict]:
-    """One row per finished ``sparse`` run of a sweep group (the fields of ``engine.sparse.sweep.result_row``)."""
-    rows = []
-    for r in runs:
-        res = r.result or {}
-        if r.status != "finished" or "test_accuracy" not in res:
-            continue
-        rows.append({"method": r.config.get("method"), "requested_sparsity": res.get("requested_sparsity"),
-                     "seed": r.config.get("seed"), "test_accuracy": res["test_accuracy"],
-                     "val_accuracy": res.get("val_accuracy"), "sparsity": res.get("sparsity"),
-                     "flops_sparse": res.get("flops_sparse"), "flops_dense": res.get("flops_dense"),
-                     "seconds": res.get("seconds")})
-    return rows
+    """One row per finished ``sparse`` run of a sweep group (engine: ``engine.sparse.sweep.rows_from_results``)."""
+    return rows_from_results([(r.config, r.result or {}) for r in runs if r.status == "finished"])
 
 
 def draw_rows(rows: list[dict], key: str) -> None:
@@ -324,32 +331,17 @@ def draw_sweep_run(store: RunStore, run: Run) -> None:
 
 
 def _partial_sweep_rows(store: RunStore, run: Run) -> list[dict]:
-    """Rows of a running sweep from its ``test_accuracy/<method>`` metrics (step = index of the run)."""
-    from engine.sparse.sweep import SweepConfig, sweep_configs
-
+    """Rows of a running sweep from its metrics (engine: ``engine.sparse.sweep.partial_rows``)."""
     df = store.metrics(run.id)
     if df.empty:
         return []
-    try:
-        configs = sweep_configs(SweepConfig.from_dict(run.config))
-    except Exception:  # noqa: BLE001 - an older config: show nothing rather than fail
-        return []
-    rows = []
-    for _, m in df[df["name"].str.startswith("test_accuracy/")].iterrows():
-        i = int(m["step"])
-        if i < len(configs):
-            c = configs[i]
-            rows.append({"method": c.method, "requested_sparsity": requested_sparsity(c.to_dict()), "seed": c.seed,
-                         "test_accuracy": m["value"], "sparsity": requested_sparsity(c.to_dict())})
-    return rows
+    return partial_rows(run.config, list(zip(df["name"], df["step"], df["value"])))
 
 
 # --------------------------------------------------------------------------- sensitivity
 def layer_names(config: dict) -> list[str]:
-    """The prunable weights of the config's model, in forward order (as ``engine.sparse.models`` names them)."""
-    if config.get("model") == "cnn":
-        return [f"convs.{i}.weight" for i in range(len(config.get("channels", (16, 32))))] + ["fc.weight"]
-    return [f"layers.{i}.weight" for i in range(len(config.get("hidden", (256, 256))) + 1)]
+    """The prunable weights of the config's model, in forward order (engine: ``engine.sparse.shapes.layer_names``)."""
+    return _layer_names(config)
 
 
 def draw_sensitivity(store: RunStore, run: Run) -> None:

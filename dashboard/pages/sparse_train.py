@@ -4,9 +4,9 @@ import streamlit as st
 from dashboard import jobs
 from dashboard.components.common import explain, guard
 from dashboard.components.live import live
-from dashboard.components.sparse_form import make_config, train_form
+from dashboard.components.sparse_form import make_config, method_card, train_form
 from engine.sparse.config import SparseConfig
-from engine.sparse.methods.registry import METHOD_INFO
+from engine.sparse.methods.registry import METHODS, method_class
 
 GROUP = "sparse-train"
 
@@ -14,15 +14,17 @@ st.title("Train & prune")
 explain("sparse_intro")
 
 values = train_form("st")
-explain("sparse_methods", expanded=False, title=f"About {values['method']} and its family")
+with st.expander(f"About {values['method']} and its family"):
+    st.markdown(method_card(values["method"]))
+    explain("sparse_methods")
 
 with guard("Cannot start the run"):
     if st.button("Train", type="primary", icon=":material/play_arrow:", key="st-start"):
         config = make_config(SparseConfig, values)
         with st.spinner("Checking data and model…"):
-            from engine.sparse.experiments import preflight
+            from engine.sparse.preflight import check
 
-            preflight(config)  # reads the data and builds the model: bad input fails here, before the run
+            check(config)  # data sizes and the method against the layers, without torch: fails here, before the run
         level = config.nm if config.method.startswith("nm-") else f"{config.sparsity:.0%}"
         st.session_state["st-run"] = jobs.start(
             "sparse", config, group=GROUP, name=f"{config.method} {level} · {config.dataset} {config.model}")
@@ -33,5 +35,6 @@ with guard("showing the run"):
         from dashboard.components.sparse_view import draw_run
 
         run = jobs.store().get_run(st.session_state["st-run"])
-        st.subheader(f"Run #{run.id}: {run.config.get('method')} — {METHOD_INFO.get(run.config.get('method'), ('', ''))[1]}")
+        name = run.config.get("method")
+        st.subheader(f"Run #{run.id}: {name} — {method_class(name).title if name in METHODS else ''}")
         live(run.id, draw_run, key="st-live")

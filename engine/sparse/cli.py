@@ -47,7 +47,7 @@ _LIST = {"hidden": _ints, "channels": _ints, "seeds": _ints, "sparsities": _floa
 def _add_fields(p: argparse.ArgumentParser, cls, skip: tuple[str, ...] = ()) -> None:
     """One ``--flag`` per config field (dashes for underscores); unset flags keep the default (None)."""
     for f in dataclasses.fields(cls):
-        if f.name in skip:
+        if f.name in skip or f.default is dataclasses.MISSING:
             continue
         flag = "--" + f.name.replace("_", "-")
         default = f.default
@@ -69,6 +69,45 @@ def _values(args: argparse.Namespace, cls) -> dict:
     return out
 
 
+def method_flags() -> dict[str, str]:
+    """``dest -> help`` of every method parameter's flag (the union over the registered classes),
+    plus the flags of the old flat config (``--srste-decay``, ``--imp-rounds``, …), which still work.
+
+    A flag the chosen method has no parameter for is refused with its list of settings (an old flat
+    flag is ignored, as it was then)."""
+    from engine.sparse import schema
+    from engine.sparse.config import LEGACY_FIELDS
+    from engine.sparse.methods.registry import methods
+
+    out: dict[str, list[str]] = {}
+    helps: dict[str, str] = {}
+    for cls in methods():
+        for prm in schema.params_of(cls):
+            out.setdefault(prm.name, []).append(cls.name)
+            helps.setdefault(prm.name, prm.help)
+    flags = {k: f"{helps[k]} [{', '.join(v)}]" for k, v in out.items()}
+    for k in LEGACY_FIELDS:
+        flags.setdefault(k, "old flag of the flat config, read into the method's settings where it applies")
+    return flags
+
+
+def _method_values(args: argparse.Namespace) -> dict:
+    out = {}
+    for dest in method_flags():
+        v = getattr(args, dest, None)
+        if v is not None:
+            out[dest] = v
+    if getattr(args, "method_params", None):
+        try:
+            extra = json.loads(args.method_params)
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"--method-params must be a JSON object, e.g. '{{\"rounds\": 3}}' ({err}).") from None
+        if not isinstance(extra, dict):
+            raise ConfigError("--method-params must be a JSON object, e.g. '{\"rounds\": 3}'.")
+        out["method_params"] = extra
+    return out
+
+
 def build_sparse(args: argparse.Namespace):
     from engine.sparse.config import SparseConfig
     from engine.sparse.export import load_recipe
@@ -80,6 +119,7 @@ def build_sparse(args: argparse.Namespace):
             raise ConfigError(f"Recipe file {path} does not exist.")
         values.update(load_recipe(path.read_text()))
     values.update(_values(args, SparseConfig))
+    values.update(_method_values(args))
     config = SparseConfig.from_dict(values)
     _preflight([config])
     return config
@@ -87,11 +127,11 @@ def build_sparse(args: argparse.Namespace):
 
 def _preflight(configs) -> None:
     """Data files and layer sizes are checked here, so bad input fails before a run is recorded."""
-    from engine.sparse.experiments import preflight
+    from engine.sparse.build import preflight
 
     seen = set()
     for c in configs:
-        key = (c.method, c.nm)  # one check per method is enough: data and model are shared
+        key = (c.method, json.dumps(c.method_params, sort_keys=True))  # data and model are shared
         if key not in seen:
             seen.add(key)
             preflight(c)
@@ -140,15 +180,18 @@ def _write_model(args, result: dict, store, run_id) -> None:
 def register(subparsers, common) -> None:
     """Add the ``sparse``, ``sweep`` and ``sensitivity`` sub-commands."""
     from engine.sparse.config import SparseConfig
-    from engine.sparse.methods.registry import METHOD_INFO
+    from engine.sparse.methods.registry import methods as method_classes
     from engine.sparse.sweep import SensitivityConfig, SweepConfig
 
-    methods = "; ".join(f"{k}: {v[1]}" for k, v in METHOD_INFO.items())
+    methods = "; ".join(f"{c.name}: {c.title}" for c in method_classes())
     p = subparsers.add_parser("sparse", parents=[common], help="train and prune one model",
                               description=f"Methods — {methods}")
     p.add_argument("--recipe", default=None, help="YAML recipe exported by the app (flags override it)")
     p.add_argument("--out", default=None, help="folder to write the model, masks and recipe into")
     _add_fields(p, SparseConfig)
+    p.add_argument("--method-params", default=None, help="the method's settings as a JSON object (flags override it)")
+    for dest, text in method_flags().items():
+        p.add_argument("--" + dest.replace("_", "-"), dest=dest, type=str, default=None, help=text)
     p.set_defaults(kind="sparse", build_config=build_sparse, after=_write_model)
 
     p = subparsers.add_parser("sweep", parents=[common], help="accuracy vs sparsity over methods and seeds")

@@ -1,32 +1,28 @@
-"""Settings of a sparse training run (the UI's form and the run's record)."""
+"""Settings of a sparse training run (the UI's form and the run's record).
+
+``SparseConfig`` holds the data, model, optimiser and training settings, the method's name, the
+``sparsity`` asked for (the axis a sweep varies; what it counts — weights or units — is the
+method's), and ``method_params``: the chosen method's own settings, validated and completed by the
+method class (``engine.sparse.schema``). Importing this module does not import torch.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from engine.config import Config, require
-from engine.sparse.methods.registry import METHODS, NM_METHODS
+from engine.sparse.methods.registry import METHODS, method_class
+from engine.sparse.shapes import MODELS, parse_nm  # noqa: F401  (parse_nm: re-exported)
 
 # Kept here (not in data.py / models.py) so the UI can import the config without importing torch.
 DATASETS = ("digits", "moons", "circles", "spirals", "mnist", "fashion-mnist")
 SYNTHETIC_2D = ("moons", "circles", "spirals")
 IDX_DATASETS = ("mnist", "fashion-mnist")
-MODELS = ("mlp", "cnn")
 
-
-def parse_nm(text: str) -> tuple[int, int]:
-    """'2:4' -> (2, 4); ConfigError unless 0 < N < M.
-
-    >>> parse_nm("1:16")
-    (1, 16)
-    """
-    try:
-        n_str, m_str = str(text).split(":")
-        n, m = int(n_str), int(m_str)
-    except ValueError:
-        raise_config(f"N:M pattern '{text}' must look like 2:4 (two whole numbers separated by a colon).")
-    require(n >= 1, f"N:M pattern {text}: N must be at least 1 (N = 0 would prune everything).")
-    require(n < m, f"N:M pattern {text}: N must be smaller than M (N ≥ M keeps every weight, or more than exist).")
-    return n, m
+# Fields of the flat SparseConfig before method_params (runs stored before it are still read).
+LEGACY_FIELDS = ("scope", "distribution", "sparse_init", "prune_begin", "prune_end", "prune_every", "imp_rounds",
+                 "rewind", "rewind_step", "pai_batches", "synflow_iters", "update_every", "drop_fraction", "dst_end",
+                 "drop_decay", "nm", "srste_decay", "nm_schedule", "group_lasso", "soup_size", "soup_vary")
 
 
 def raise_config(msg: str):
@@ -37,7 +33,7 @@ def raise_config(msg: str):
 class SparseConfig(Config):
     """One sparse training run. Epoch counts: ``epochs`` of training; methods that prune a trained
     network (magnitude, gmp, structured) add ``finetune_epochs`` after the final pruning; IMP trains
-    ``epochs`` per round (``imp_rounds`` + 1 times); soups retrain ``finetune_epochs`` per ingredient."""
+    ``epochs`` per round; soups retrain ``finetune_epochs`` per ingredient."""
 
     dataset: str = "digits"  # digits | moons | circles | spirals | mnist | fashion-mnist
     data_path: str = ""  # folder with the four IDX files (mnist / fashion-mnist only)
@@ -48,11 +44,8 @@ class SparseConfig(Config):
     hidden: tuple[int, ...] = (256, 256)  # MLP hidden widths
     channels: tuple[int, ...] = (16, 32)  # CNN channels per conv block
     method: str = "magnitude"
-    sparsity: float = 0.9  # fraction of prunable weights removed (structured: of hidden units)
-    scope: str = "global"  # global | layer: one threshold for all layers, or the same sparsity per layer
-    distribution: str = "erk"  # erk | uniform: initial layer densities of SET / RigL
-    sparse_init: str = "dense"  # dense | fan-in: masks drawn at init (random, SNIP, GraSP, SynFlow, SET, RigL)
-    # keep the dense init, or rescale kept weights to each unit's sparse fan-in (Evci et al. AAAI 2022)
+    sparsity: float = 0.9  # fraction removed, on the method's axis (weights; structured: hidden units)
+    method_params: dict = field(default_factory=dict)  # the method's own settings (its class's schema)
     epochs: int = 50
     finetune_epochs: int = 10
     lr: float = 5e-3
@@ -63,73 +56,121 @@ class SparseConfig(Config):
     seed: int = 0
     val_frac: float = 0.1
     test_frac: float = 0.2
-    # gradual magnitude pruning (fractions of the `epochs` training steps)
-    prune_begin: float = 0.1
-    prune_end: float = 0.7
-    prune_every: int = 10  # steps between mask updates
-    # lottery ticket / soups
-    imp_rounds: int = 5  # prune (1 - (1-s)^(1/rounds)) of the survivors per round
-    rewind: str = "early"  # init | early: rewind to the initial weights or to step `rewind_step`
-    rewind_step: int = 20
-    # pruning at initialisation
-    pai_batches: int = 4  # mini-batches whose gradients SNIP / GraSP score with
-    synflow_iters: int = 100
-    # dynamic sparse training (SET, RigL)
-    update_every: int = 25  # ΔT: steps between mask updates
-    drop_fraction: float = 0.3  # α: fraction of active weights dropped at the first update
-    dst_end: float = 0.75  # stop updating masks after this fraction of training
-    drop_decay: str = "cosine"  # cosine | constant
-    # N:M
-    nm: str = "2:4"
-    srste_decay: float = 2e-4  # λ_W of SR-STE (Zhou et al. 2021, Eq. 5)
-    nm_schedule: str = "mdgf"  # nm-decay: mdgf (mask values decay) | sdgf (patterns tighten stepwise)
-    # structured
-    group_lasso: float = 0.0  # λ of the group-lasso regulariser over units (0 = off)
-    # sparse model soups
-    soup_size: int = 3  # ingredients averaged per round
-    soup_vary: str = "seed"  # seed | lr: what differs between ingredients
     # speed meter: time the trained model's inference, dense vs torch CSR vs scipy CSR, batch 1 and 64
     speed_meter: bool = True  # adds result["speed"] (about 0.6 s; sweeps switch it off)
+
+    def __hash__(self) -> int:  # method_params is a dict: hash the JSON record instead
+        return hash(self.to_json())
+
+    def __post_init__(self) -> None:
+        require(isinstance(self.method_params, dict), "method_params must be a mapping of setting names to values.")
+        require(self.method in METHODS, f"Unknown method '{self.method}'. Choose one of: {', '.join(METHODS)}.")
+        from engine.sparse import schema
+
+        cls = method_class(self.method)
+        params = schema.resolve(cls, cls.upgrade(dict(self.method_params)))
+        cls.check_params(params)
+        object.__setattr__(self, "method_params", params)
+        super().__post_init__()
 
     def validate(self) -> None:
         require(self.dataset in DATASETS, f"Unknown dataset '{self.dataset}'. Choose one of: {', '.join(DATASETS)}.")
         require(self.model in MODELS, f"Unknown model '{self.model}'. Choose one of: {', '.join(MODELS)}.")
-        require(self.method in METHODS, f"Unknown method '{self.method}'. Choose one of: {', '.join(METHODS)}.")
         require(self.model != "cnn" or self.dataset not in SYNTHETIC_2D,
                 "The CNN needs images; use the MLP for the 2-D sets (moons, circles, spirals).")
         require(self.dataset not in IDX_DATASETS or bool(self.data_path.strip()),
                 f"{self.dataset} is read from IDX files: give the folder that holds them (data path).")
         require(0.0 <= self.sparsity < 1.0,
                 f"Sparsity must be in [0, 1): {self.sparsity} is impossible (1.0 would remove every weight).")
-        require(self.scope in ("global", "layer"), f"Scope must be 'global' or 'layer', not '{self.scope}'.")
-        require(self.distribution in ("erk", "uniform"), f"Distribution must be 'erk' or 'uniform', not '{self.distribution}'.")
-        require(self.sparse_init in ("dense", "fan-in"), f"Sparse init must be 'dense' or 'fan-in', not '{self.sparse_init}'.")
         require(self.epochs >= 1, f"Epochs must be at least 1 (got {self.epochs}).")
         require(self.finetune_epochs >= 0, "Fine-tuning epochs cannot be negative.")
         require(self.lr > 0, f"The learning rate must be positive (got {self.lr}).")
         require(self.optimizer in ("adam", "sgd"), f"Optimizer must be 'adam' or 'sgd', not '{self.optimizer}'.")
+        require(self.weight_decay >= 0, "Weight decay cannot be negative.")
         require(self.batch_size >= 1, "Batch size must be at least 1.")
         require(len(self.hidden) >= 1 and all(h >= 1 for h in self.hidden), "Hidden widths must be positive integers.")
         require(len(self.channels) >= 1 and all(c >= 1 for c in self.channels), "CNN channels must be positive integers.")
         require(0 < self.val_frac < 0.5 and 0 < self.test_frac < 0.5, "Validation and test fractions must be in (0, 0.5).")
         require(self.n_samples >= 20, "The 2-D sets need at least 20 samples.")
-        require(0 <= self.prune_begin < self.prune_end <= 1, "Gradual pruning needs 0 ≤ begin < end ≤ 1 (fractions of training).")
-        require(self.prune_every >= 1, "Prune every ≥ 1 step.")
-        require(self.imp_rounds >= 1, "IMP needs at least one round.")
-        require(self.rewind in ("init", "early"), f"Rewind must be 'init' or 'early', not '{self.rewind}'.")
-        require(self.rewind_step >= 0, "The rewind step cannot be negative.")
-        require(self.pai_batches >= 1 and self.synflow_iters >= 1, "SNIP/GraSP batches and SynFlow iterations must be ≥ 1.")
-        require(self.update_every >= 1, "Update interval ΔT must be at least 1 step.")
-        require(0 < self.drop_fraction < 1, "Drop fraction must be in (0, 1).")
-        require(0 < self.dst_end <= 1, "The end of mask updates must be a fraction of training in (0, 1].")
-        require(self.drop_decay in ("cosine", "constant"), "Drop-fraction decay must be 'cosine' or 'constant'.")
-        n, m = parse_nm(self.nm)
-        require(self.method not in NM_METHODS or m <= 64, f"N:M with M = {m} is too coarse; use M ≤ 64.")
-        require(self.nm_schedule in ("mdgf", "sdgf"), "The N:M decay schedule must be 'mdgf' or 'sdgf'.")
-        require(self.srste_decay >= 0 and self.group_lasso >= 0, "Regulariser strengths cannot be negative.")
-        require(self.soup_size >= 2, "A soup needs at least 2 ingredients.")
-        require(self.soup_vary in ("seed", "lr"), "Soup ingredients vary by 'seed' or 'lr'.")
+
+    # --- derived from the method class -------------------------------------------------------------
+    @property
+    def method_class(self) -> type:
+        return method_class(self.method)
+
+    @property
+    def requested(self) -> float:
+        """What the method aims at on its axis (N:M: 1 − N/M, dense: 0, else ``sparsity``).
+
+        >>> SparseConfig(method="nm-bdwp", method_params={"nm": "1:4"}).requested, SparseConfig(method="dense").requested
+        (0.75, 0.0)
+        """
+        return self.method_class.requested(self.sparsity, self.method_params)
+
+    @property
+    def nm(self) -> str | None:
+        """The N:M pattern of an N:M method (None for the others)."""
+        return self.method_params.get("nm")
 
     @property
     def nm_pair(self) -> tuple[int, int]:
-        return parse_nm(self.nm)
+        return parse_nm(self.method_params["nm"])
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SparseConfig:
+        """Read a config dict: the current layout, or an old flat one (fields listed in ``LEGACY_FIELDS``).
+
+        A key named like one of the method's parameters goes to ``method_params`` (and overrides it:
+        CLI flags over a recipe). Old flat keys the method had a setting for become its parameter
+        (its class's ``legacy`` table); the others were ignored by that method then and are dropped.
+
+        >>> c = SparseConfig.from_dict({"method": "imp", "imp_rounds": 3, "soup_size": 4, "scope": "layer"})
+        >>> c.method_params["rounds"], c.method_params["scope"]
+        (3, 'layer')
+        """
+        from engine.errors import ConfigError
+        from engine.sparse import schema
+
+        data = dict(data)
+        # a whole stored flat config (every old field present): the method's old behaviour is kept
+        old_record = "method_params" not in data and all(k in data for k in ("srste_decay", "soup_vary", "drop_decay"))
+        names = {f.name for f in fields(cls)}
+        method = data.get("method", cls.method)
+        if method not in METHODS:
+            raise ConfigError(f"Unknown method '{method}'. Choose one of: {', '.join(METHODS)}.")
+        mcls = method_class(method)
+        own = {p.name for p in schema.params_of(mcls)}
+        params = dict(data.pop("method_params", None) or {})
+        for key in [k for k in data if k not in names]:
+            value = data.pop(key)
+            if key in own:  # a flag / key named like the method's parameter overrides method_params
+                params[key] = value
+            elif key in mcls.legacy:
+                params.setdefault(mcls.legacy[key], value)
+            elif key not in LEGACY_FIELDS:
+                raise ConfigError(f"Unknown setting for a sparse run: {key}. The method {method} takes: "
+                                  f"{', '.join(sorted(own)) or 'no settings of its own'}.")
+        if old_record:
+            for k, v in mcls.legacy_fixed.items():
+                params.setdefault(k, v)
+        try:
+            return cls(**data, method_params=params)
+        except TypeError as err:
+            raise ConfigError(f"Invalid settings for {cls.__name__}: {err}") from None
+
+
+def stored_config(data: dict) -> SparseConfig | None:
+    """A stored run's config dict as a SparseConfig (old flat layouts too), or None if it no longer
+    validates (e.g. a method or dataset that was removed): a view then shows what it can.
+
+    >>> stored_config({"method": "nm-decay", "nm": "1:4", "nm_schedule": "sdgf"}).requested
+    0.75
+    >>> stored_config({"method": "obd"}) is None
+    True
+    """
+    from engine.errors import ConfigError
+
+    try:
+        return SparseConfig.from_dict({k: v for k, v in dict(data).items()})
+    except (ConfigError, TypeError, ValueError):
+        return None

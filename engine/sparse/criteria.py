@@ -6,8 +6,7 @@ re-admitted (gradual and iterative pruning only ever remove weights).
 """
 from __future__ import annotations
 
-import torch
-
+from engine.sparse._lazy import torch
 from engine.sparse.masks import global_topk_masks, keep_count, topk_mask
 
 
@@ -23,6 +22,7 @@ def scores_to_masks(
     ``round((1-s_l) n_l)`` per layer (``sparsity`` may be a dict of per-layer targets). With
     ``current`` masks, already-pruned weights score -inf (never re-admitted).
 
+    >>> import torch
     >>> s = {"a": torch.tensor([[1., 2.], [3., 4.]]), "b": torch.tensor([[10., 0.5]])}
     >>> {k: v.tolist() for k, v in scores_to_masks(s, 0.5, "global").items()}
     {'a': [[False, False], [True, True]], 'b': [[True, False]]}

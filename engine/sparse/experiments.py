@@ -16,37 +16,9 @@ import numpy as np
 import torch
 
 from engine.errors import ConfigError
+from engine.sparse.build import build, preflight
 from engine.sparse.config import SparseConfig
 from engine.sparse.sweep import SensitivityConfig, SweepConfig, run_sensitivity, run_sweep
-
-
-def build(config: SparseConfig):
-    """Seeded data, model and sparsifier of ``config`` (raises ConfigError / DataError before training)."""
-    from engine.sparse import data as data_mod
-    from engine.sparse.methods import make_sparsifier
-    from engine.sparse.models import build_model
-
-    torch.manual_seed(config.seed)
-    data = data_mod.load(config.dataset, seed=config.seed, val_frac=config.val_frac, test_frac=config.test_frac,
-                         n_samples=config.n_samples, noise=config.noise, data_path=config.data_path,
-                         max_train=config.max_train)
-    model = build_model(config.model, n_in=data.n_features, n_out=data.n_classes, hidden=config.hidden,
-                        channels=config.channels, image_shape=data.image_shape)
-    sparsifier = make_sparsifier(config)
-    sparsifier.prepare(model, None if config.method != "dense" else [])
-    return data, model, sparsifier
-
-
-def preflight(config: SparseConfig) -> None:
-    """Check what can be checked without training, so impossible settings fail before a run starts.
-
-    Reads the data (an IDX file with a bad header, a wrong size or non-28×28 images raises
-    DataError), builds the model and lets the sparsifier check it (a layer too small for the N:M
-    pattern raises ConfigError). The CLI calls it before recording a run; the app may too.
-    """
-    _, model, sparsifier = build(config)
-    if hasattr(sparsifier, "check_model"):
-        sparsifier.check_model(model)
 
 
 def speed_meter(model, data, *, budget_s: float = 0.6) -> list[dict]:
@@ -67,29 +39,30 @@ def speed_meter(model, data, *, budget_s: float = 0.6) -> list[dict]:
 
 
 def summarize(config: SparseConfig, model, sparsifier, data, seconds: float) -> dict:
-    """The result dict: accuracies, sparsity, ledger rows, parameter and FLOP counts."""
-    from engine.sparse.ledger import ledger, warnings
+    """The result dict: accuracies, sparsity, the ledger (``result["ledger"]``, its rows also as
+    ``result["layers"]``), parameter and FLOP counts."""
+    from engine.sparse.ledger import ledger_from_masks
     from engine.sparse.models import layer_flops, prunable
     from engine.sparse.train import accuracy
 
     masks = sparsifier.masks() if sparsifier.groups else {f: w != 0 for f, w in prunable(model).items()}
-    targets = getattr(sparsifier, "targets", None) or {f: 1.0 - sparsifier_target(config) for f in masks}
     macs = layer_flops(model, data.x_train)
-    rows = ledger(masks, targets, macs)
-    kept = sum(r["kept"] for r in rows)
-    total = sum(r["total"] for r in rows)
+    led = ledger_from_masks({k: m.numpy() for k, m in masks.items()}, method=config.method,
+                            requested=config.requested, params=config.method_params, macs=macs)
+    rows = led["layers"]
     params = list(model.parameters())
     return {
         "method": config.method,
         "dataset": config.dataset,
         "model": config.model,
         "seed": config.seed,
-        "requested_sparsity": sparsifier_target(config),
+        "requested_sparsity": config.requested,
+        "axis": led["axis"],
         "test_accuracy": accuracy(model, data.x_test, data.y_test),
         "val_accuracy": accuracy(model, data.x_val, data.y_val),
-        "sparsity": 1.0 - kept / max(total, 1),
+        "sparsity": led["total"]["sparsity"],
         "layers": rows,
-        "warnings": warnings(rows),
+        "ledger": led,
         "params_total": int(sum(p.numel() for p in params)),
         "params_nonzero": int(sum(int((p != 0).sum()) for p in params)),
         "flops_dense": int(sum(r["flops_dense"] for r in rows)),
@@ -99,19 +72,12 @@ def summarize(config: SparseConfig, model, sparsifier, data, seconds: float) -> 
 
 
 def sparsifier_target(config: SparseConfig) -> float:
-    """The sparsity the method aims at: N:M methods have 1 - N/M; dense has 0.
+    """The value the method aims at on its axis: N:M methods have 1 - N/M; dense has 0.
 
-    >>> sparsifier_target(SparseConfig(method="nm-bdwp", nm="1:4")), sparsifier_target(SparseConfig(method="dense"))
-    (0.75, 0.0)
+    >>> sparsifier_target(SparseConfig(method="nm-bdwp", method_params={"nm": "1:4"}))
+    0.75
     """
-    from engine.sparse.methods.registry import NM_METHODS
-
-    if config.method == "dense":
-        return 0.0
-    if config.method in NM_METHODS:
-        n, m = config.nm_pair
-        return 1.0 - n / m
-    return config.sparsity
+    return config.requested
 
 
 @contextlib.contextmanager
@@ -138,7 +104,7 @@ def _run_sparse(config: SparseConfig, reporter) -> dict:
 
     t0 = time.perf_counter()
     data, model, sparsifier = build(config)
-    if hasattr(sparsifier, "check_model"):
+    if config.method != "dense":
         sparsifier.check_model(model)  # e.g. a layer too small for the N:M pattern: ConfigError now
     trainer = Trainer(model, sparsifier, data, config, reporter)
     if data.image_shape is None and data.n_features == 2:
@@ -150,7 +116,10 @@ def _run_sparse(config: SparseConfig, reporter) -> dict:
         if sparsifier.groups:
             trainer.snapshot_masks(force=True)
     result = summarize(config, model, sparsifier, data, time.perf_counter() - t0)
-    result.update(getattr(sparsifier, "extra_result", {}))
+    result.update(sparsifier.extra_result)
+    from engine.sparse.ledger import warnings
+
+    result["warnings"] = warnings(result["ledger"])
     result["stopped"] = trainer.stopped
     result["steps"] = trainer.step
     for w in result["warnings"]:

@@ -16,7 +16,7 @@ def recipe_yaml(config: SparseConfig) -> str:
 
     ``python -m engine run sparse --recipe recipe.yaml`` reads it back (any flag given too overrides it).
 
-    >>> cfg = SparseConfig(method="nm-srste", nm="1:4", hidden=(64, 32), seed=2)
+    >>> cfg = SparseConfig(method="nm-srste", method_params={"nm": "1:4"}, hidden=(64, 32), seed=2)
     >>> SparseConfig.from_dict(load_recipe(recipe_yaml(cfg))) == cfg
     True
     >>> "--method nm-srste" in recipe_yaml(cfg) and "--nm 1:4" in recipe_yaml(cfg)
@@ -26,7 +26,7 @@ def recipe_yaml(config: SparseConfig) -> str:
     d = {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
     flags = (f"--dataset {config.dataset} --model {config.model} --method {config.method} "
              f"--sparsity {config.sparsity} --seed {config.seed}")
-    if config.method.startswith("nm-"):
+    if config.nm:
         flags += f" --nm {config.nm}"
     doc = {
         "kind": "sparse",

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from engine.errors import ConfigError
-from engine.sparse.config import MODELS
+from engine.sparse.shapes import MODELS
 
 
 class MLP(nn.Module):

@@ -80,18 +80,10 @@ def validate_nm(shape: tuple[int, ...], n: int, m: int, *, dim: int = 1, name: s
     ...
     engine.errors.ConfigError: Layer layers.2.weight (10×6) cannot use 2:4 sparsity: its input size 6 is not a multiple of 4. Choose an M that divides 6, or leave this layer dense.
     """
+    from engine.sparse.shapes import validate_nm_shape
+
     _check_nm(n, m)
-    if dim not in (0, 1):
-        raise ConfigError(f"N:M groups run along dim 0 or 1 of the weight matrix, not dim {dim}.")
-    size = _group_size(tuple(shape), dim)
-    side = "input" if dim == 1 else "output"
-    label = f"Layer {name} ({'×'.join(map(str, shape))})" if name else f"A layer of shape {'×'.join(map(str, shape))}"
-    if size < m:
-        raise ConfigError(f"{label} is too small for {n}:{m} sparsity: its {side} size {size} is smaller than M={m}. "
-                          "Choose a smaller M or leave this layer dense.")
-    if size % m:
-        raise ConfigError(f"{label} cannot use {n}:{m} sparsity: its {side} size {size} is not a multiple of {m}. "
-                          f"Choose an M that divides {size}, or leave this layer dense.")
+    validate_nm_shape(tuple(shape), n, m, dim=dim, name=name)
 
 
 def nm_compatible(shape: tuple[int, ...], n: int, m: int, *, dim: int = 1) -> bool:

@@ -15,11 +15,14 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from engine.config import Config, require
+from engine.sparse import schema
 from engine.sparse.config import SparseConfig
-from engine.sparse.methods.registry import METHODS, NM_METHODS
+from engine.sparse.methods.registry import METHODS, method_class
 
 _SHARED = ("dataset", "data_path", "model", "hidden", "channels", "epochs", "finetune_epochs", "lr", "batch_size",
-           "scope", "nm", "max_train", "sparse_init")
+           "max_train")
+# sweep settings handed to every method that has a parameter of that name ("default": the method's own)
+_METHOD_SHARED = ("scope", "nm", "sparse_init")
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,10 @@ class SweepConfig(Config):
     finetune_epochs: int = 10
     lr: float = 5e-3
     batch_size: int = 64
-    scope: str = "global"
-    nm: str = "2:4"
+    scope: str = "default"  # default | global | layer: for the methods with a scope (default: each method's own)
+    nm: str = "2:4"  # the N:M methods' pattern
     max_train: int = 10000
-    sparse_init: str = "dense"  # dense | fan-in (see SparseConfig)
+    sparse_init: str = "default"  # default | dense | fan-in: for the methods that draw masks at init
 
     def validate(self) -> None:
         require(len(self.methods) >= 1, "Pick at least one method.")
@@ -58,8 +61,19 @@ class SweepConfig(Config):
         return len(sweep_configs(self))
 
 
+def method_params_for(config: SweepConfig, method: str) -> dict:
+    """The sweep's shared method settings that ``method`` has a parameter for (``"default"`` left out).
+
+    >>> method_params_for(SweepConfig(scope="layer"), "imp"), method_params_for(SweepConfig(scope="layer"), "rigl")
+    ({'scope': 'layer'}, {})
+    """
+    names = {p.name for p in schema.params_of(method_class(method))}
+    return {k: getattr(config, k) for k in _METHOD_SHARED if k in names and getattr(config, k) != "default"}
+
+
 def sweep_configs(config: SweepConfig) -> list[SparseConfig]:
-    """The runs of the sweep (N:M methods run once per seed: their sparsity is 1 - N/M)."""
+    """The runs of the sweep (methods whose sparsity is fixed by their settings — dense, N:M — run
+    once per seed)."""
     shared = {k: getattr(config, k) for k in _SHARED}
     shared["speed_meter"] = False  # the rows do not use it; it would add ~0.6 s per run
     out = []
@@ -67,9 +81,11 @@ def sweep_configs(config: SweepConfig) -> list[SparseConfig]:
         if config.include_dense and "dense" not in config.methods:
             out.append(SparseConfig(**shared, method="dense", sparsity=0.0, seed=seed))
         for method in config.methods:
-            levels = (0.0,) if method == "dense" else (config.sparsities[:1] if method in NM_METHODS else config.sparsities)
+            fixed = not schema.uses_sparsity(method_class(method))
+            levels = (0.0,) if fixed else config.sparsities
             for s in levels:
-                out.append(SparseConfig(**shared, method=method, sparsity=float(s), seed=seed))
+                out.append(SparseConfig(**shared, method=method, sparsity=float(s), seed=seed,
+                                        method_params=method_params_for(config, method)))
     return out
 
 
@@ -99,10 +115,17 @@ class _Inner:
 
 
 def result_row(config: SparseConfig, result: dict) -> dict:
-    """One sweep row (what the CLI writes and the comparison page draws)."""
+    """One sweep row (what the CLI writes and the comparison page draws): the method, the axis it
+    controls, the value asked on that axis (``control``), the weight sparsity it reached, accuracy.
+
+    ``requested_sparsity`` (= ``control``) is kept for rows stored before ``control`` existed.
+    """
+    control = config.requested
     return {
         "method": config.method,
-        "requested_sparsity": result.get("requested_sparsity", config.sparsity),
+        "axis": config.method_class.axis(),
+        "control": control,
+        "requested_sparsity": control,
         "seed": config.seed,
         "test_accuracy": result["test_accuracy"],
         "val_accuracy": result["val_accuracy"],
@@ -127,6 +150,7 @@ def run_sweep(config: SweepConfig, reporter, *, run_one) -> dict:
         row = result_row(c, result)
         rows.append(row)
         reporter.metric(f"test_accuracy/{c.method}", row["test_accuracy"], i)
+        reporter.metric("sweep/sparsity", row["sparsity"], i)  # what partial rows read as reached
         reporter.log(f"{c.method} sparsity {row['sparsity']:.3f} seed {c.seed}: test accuracy {row['test_accuracy']:.4f}")
         reporter.progress(i + 1, len(configs))
     dense = [r["test_accuracy"] for r in rows if r["method"] == "dense"]
@@ -136,25 +160,83 @@ def run_sweep(config: SweepConfig, reporter, *, run_one) -> dict:
 
 
 def summarize_rows(rows: list[dict]) -> list[dict]:
-    """Mean and spread across seeds per (method, requested sparsity): the points of the curves.
+    """Mean and spread across seeds per (method, control): the points of the curves.
 
-    ``std`` is the sample standard deviation (0 for a single seed); rows are sorted by method, then sparsity.
+    ``std`` is the sample standard deviation (0 for a single seed); ``sparsity`` the mean weight
+    sparsity reached (None when no row knows it); rows are sorted by method, then control. Rows
+    stored before ``control`` existed are read by their ``requested_sparsity``.
 
-    >>> rows = [{"method": "rigl", "requested_sparsity": 0.9, "seed": s, "test_accuracy": a, "sparsity": 0.9}
+    >>> rows = [{"method": "rigl", "control": 0.9, "seed": s, "test_accuracy": a, "sparsity": 0.9}
     ...         for s, a in ((0, 0.90), (1, 0.94))]
-    >>> [(r["method"], r["n_seeds"], round(r["mean"], 3), round(r["std"], 4)) for r in summarize_rows(rows)]
+    >>> [(r["method"], r["n"], round(r["mean"], 3), round(r["std"], 4)) for r in summarize_rows(rows)]
     [('rigl', 2, 0.92, 0.0283)]
     """
     groups: dict[tuple[str, float], list[dict]] = {}
     for r in rows:
-        groups.setdefault((r["method"], float(r["requested_sparsity"])), []).append(r)
+        control = r.get("control", r.get("requested_sparsity"))
+        groups.setdefault((r["method"], float(control)), []).append(r)
     out = []
     for (method, level), rs in sorted(groups.items()):
         acc = np.array([r["test_accuracy"] for r in rs], dtype=float)
-        out.append({"method": method, "requested_sparsity": level, "sparsity": float(np.mean([r["sparsity"] for r in rs])),
+        reached = [r["sparsity"] for r in rs if r.get("sparsity") is not None]
+        axis = next((r["axis"] for r in rs if r.get("axis")), "weight sparsity")
+        out.append({"method": method, "axis": axis, "control": level, "requested_sparsity": level,
+                    "sparsity": float(np.mean(reached)) if reached else None,
                     "mean": float(acc.mean()), "std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
-                    "min": float(acc.min()), "max": float(acc.max()), "n_seeds": len(rs)})
+                    "min": float(acc.min()), "max": float(acc.max()), "n": len(rs), "n_seeds": len(rs)})
     return out
+
+
+def rows_from_results(runs: list[tuple[dict, dict]]) -> list[dict]:
+    """Sweep rows of finished ``sparse`` runs, from their stored (config dict, result dict) pairs.
+
+    Works for configs stored before ``method_params`` (old flat configs) and for results without
+    ``axis``; a run without ``test_accuracy`` (unfinished) gives no row.
+    """
+    rows = []
+    for cfg, res in runs:
+        if not res or "test_accuracy" not in res:
+            continue
+        method = cfg.get("method")
+        try:
+            axis = method_class(method).axis()
+        except Exception:  # noqa: BLE001 - a method that no longer exists: still draw the point
+            axis = "weight sparsity"
+        control = res.get("requested_sparsity", cfg.get("sparsity"))
+        rows.append({"method": method, "axis": res.get("axis", axis), "control": control, "requested_sparsity": control,
+                     "seed": cfg.get("seed"), "test_accuracy": res["test_accuracy"],
+                     "val_accuracy": res.get("val_accuracy"), "sparsity": res.get("sparsity"),
+                     "flops_sparse": res.get("flops_sparse"), "flops_dense": res.get("flops_dense"),
+                     "seconds": res.get("seconds")})
+    return rows
+
+
+def partial_rows(config: dict, metrics: list[tuple[str, int, float]]) -> list[dict]:
+    """Rows of a running (or stopped) ``sweep`` run from its metrics ``(name, step, value)``.
+
+    ``test_accuracy/<method>`` at step i is run i's accuracy; ``sweep/sparsity`` at step i the weight
+    sparsity it reached. A row whose reached sparsity was not reported has ``sparsity=None``: the
+    requested value is never reported as reached. An old or invalid config gives no rows.
+
+    >>> rows = partial_rows({"methods": ["rigl"], "sparsities": [0.9], "include_dense": False},
+    ...                     [("test_accuracy/rigl", 0, 0.93), ("sweep/sparsity", 0, 0.8999)])
+    >>> [(r["method"], r["control"], r["sparsity"], r["test_accuracy"]) for r in rows]
+    [('rigl', 0.9, 0.8999, 0.93)]
+    """
+    try:
+        configs = sweep_configs(SweepConfig.from_dict(config))
+    except Exception:  # noqa: BLE001 - an older config: show nothing rather than fail
+        return []
+    reached = {int(step): float(v) for name, step, v in metrics if name == "sweep/sparsity"}
+    rows = []
+    for name, step, value in metrics:
+        i = int(step)
+        if name.startswith("test_accuracy/") and i < len(configs):
+            c = configs[i]
+            rows.append({"method": c.method, "axis": c.method_class.axis(), "control": c.requested,
+                         "requested_sparsity": c.requested, "seed": c.seed, "test_accuracy": float(value),
+                         "sparsity": reached.get(i)})
+    return rows
 
 
 @dataclass(frozen=True)
@@ -182,7 +264,7 @@ class SensitivityConfig(Config):
         self.base()  # validates dataset, model, epochs, ...
 
     def base(self) -> SparseConfig:
-        names = {f.name for f in fields(SparseConfig)}
+        names = {f.name for f in fields(SparseConfig)} - {"method_params"}
         shared = {f.name: getattr(self, f.name) for f in fields(self) if f.name in names}
         shared["finetune_epochs"] = 0  # the per-cell fine-tuning is run separately
         return SparseConfig(**shared, method="dense", sparsity=0.0)
@@ -192,8 +274,8 @@ def run_sensitivity(config: SensitivityConfig, reporter) -> dict:
     """Dense training, then a layer × sparsity grid of validation accuracies (snapshot ``sensitivity``)."""
     import torch
 
+    from engine.sparse.build import build
     from engine.sparse.criteria import magnitude_scores, scores_to_masks
-    from engine.sparse.experiments import build
     from engine.sparse.models import prunable
     from engine.sparse.train import Trainer, accuracy
 
@@ -221,7 +303,7 @@ def run_sensitivity(config: SensitivityConfig, reporter) -> dict:
             if config.finetune_epochs:
                 from engine.sparse.methods.magnitude import MagnitudeSparsifier
 
-                sp = MagnitudeSparsifier(float(s), "layer")
+                sp = MagnitudeSparsifier(sparsity=float(s), scope="layer")
                 sp.prepare(model, [{"tensor_fqn": fqn}])
                 sp.set_masks({fqn: mask})
                 Trainer(model, sp, data, base, _Silent(reporter)).train(config.finetune_epochs, phase="fine-tune")

@@ -7,7 +7,10 @@ One step (``Trainer.train_step``)::
     sparsifier.after_backward(step)   # dense gradients available (RigL grows here)
     sparsifier.mask_grads()           # pruned weights get a zero gradient, so their moments stay zero
     optimizer.step()                  # ... and Adam / SGD (+ momentum, weight decay) leave them at 0
-    sparsifier.after_step(step)       # schedules (GMP), SET, IMP's rewind point
+    sparsifier.after_step(step)       # schedules (GMP), SET with update="steps", IMP's rewind point
+
+and after each epoch's metrics ``sparsifier.end_of_epoch(step)`` where a method has one (SET evolves
+its masks there, Mocanu et al. 2018).
 
 Pruned weights stay exactly zero without a second multiply after ``optimizer.step()``: their
 gradient is zero and so are their optimizer moments (``set_masks`` zeroes the moments of every
@@ -67,12 +70,17 @@ class Trainer:
         self.loss_fn = nn.CrossEntropyLoss()
         self.phase = ""
 
-    def reset_optimizer(self, lr: float | None = None) -> None:
+    def reset_optimizer(self, lr: float | None = None, weight_decay: float | None = None) -> None:
         """A fresh optimizer (IMP rounds, soup ingredients); the sparsifier resets moments through it."""
         c = self.config
         self.lr = c.lr if lr is None else lr
-        self.optimizer = make_optimizer(self.model, c.optimizer, self.lr, c.momentum, c.weight_decay)
+        wd = c.weight_decay if weight_decay is None else weight_decay
+        self.optimizer = make_optimizer(self.model, c.optimizer, self.lr, c.momentum, wd)
         self.sparsifier.optimizer = self.optimizer
+
+    def val_accuracy(self) -> float:
+        """Accuracy of the current model on the validation split."""
+        return accuracy(self.model, self.data.x_val, self.data.y_val)
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One masked step; returns (loss, logits) detached."""
@@ -124,6 +132,11 @@ class Trainer:
                 if self.sparsifier.version != self._snap_version:
                     self.snapshot_masks()
             self.end_epoch(loss_sum / max(seen, 1), correct / max(seen, 1))
+            hook = getattr(self.sparsifier, "end_of_epoch", None)
+            if hook is not None:
+                hook(self.step)  # SET evolves its masks after every epoch (Mocanu et al. 2018)
+                if self.sparsifier.version != self._snap_version:
+                    self.snapshot_masks()
         return True
 
     def end_epoch(self, train_loss: float, train_acc: float) -> None:

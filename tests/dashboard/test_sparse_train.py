@@ -42,16 +42,17 @@ def test_method_choice_shows_only_the_knobs_that_method_reads(queue_only):
     at = _page().run()
     at.selectbox(key="st-method").set_value("rigl").run()
     keys = {w.key for w in at.number_input} | {w.key for w in at.slider} | {w.key for w in at.radio}
-    assert {"st-dt", "st-df", "st-dist"} <= keys and "st-ft" not in keys and "st-scope" not in keys
+    assert {"st-rigl.update_every", "st-rigl.drop_fraction", "st-rigl.distribution"} <= keys
+    assert "st-ft" not in keys and not any(k.endswith(".scope") or k.endswith(".rounds") for k in keys)
     at.selectbox(key="st-method").set_value("nm-srste").run()
-    assert at.text_input(key="st-nm").value == "2:4"
+    assert at.text_input(key="st-nm-srste.nm").value == "2:4"
     assert "st-sparsity" not in {w.key for w in at.slider}
     assert not at.exception
 
 
 @pytest.mark.parametrize("method, change, message", [
-    ("nm-srste", ("text_input", "st-nm", "4:4"), "N must be smaller than M"),
-    ("nm-bdwp", ("text_input", "st-nm", "2:5"), "not a multiple of 5"),
+    ("nm-srste", ("text_input", "st-nm-srste.nm", "4:4"), "N must be smaller than M"),
+    ("nm-bdwp", ("text_input", "st-nm-bdwp.nm", "2:5"), "not a multiple of 5"),
     ("magnitude", ("text_input", "st-hidden", "256,abc"), "whole numbers"),
     ("magnitude", ("selectbox", "st-dataset", "mnist"), "IDX files"),
 ])
@@ -84,13 +85,13 @@ def test_train_button_records_the_run_with_the_form_settings(queue_only):
 
 def test_sparse_fan_in_init_is_offered_for_masks_drawn_at_init_and_recorded(queue_only):
     at = _page().run()
-    assert "st-sinit" not in {w.key for w in at.radio}  # magnitude prunes a trained network: not offered
+    assert not any(w.key.endswith(".sparse_init") for w in at.radio)  # magnitude prunes a trained network
     at.selectbox(key="st-method").set_value("random-uniform").run()
-    at.radio(key="st-sinit").set_value("fan-in").run()
+    at.radio(key="st-random-uniform.sparse_init").set_value("fan-in").run()
     at.button(key="st-start").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     (run,) = RunStore(queue_only.store.path).list_runs()
-    assert (run.config["method"], run.config["sparse_init"]) == ("random-uniform", "fan-in")
+    assert (run.config["method"], run.config["method_params"]["sparse_init"]) == ("random-uniform", "fan-in")
 
 @pytest.mark.slow
 def test_a_started_run_trains_in_a_worker_and_the_page_shows_its_result(tmp_db, monkeypatch):
@@ -118,8 +119,11 @@ def test_finished_run_shows_ledger_speed_meter_and_exports(tmp_db):
     assert not at.exception and not at.error, [e.value for e in at.error]
     labels = [m.label for m in at.metric]
     assert {"Sparsity reached", "Test accuracy", "Parameters ≠ 0", "FLOPs per example"} <= set(labels)
-    ledger = next(d.value for d in at.dataframe if "dead units" in d.value.columns)
+    ledger = next(d.value for d in at.dataframe if "dead in" in d.value.columns)
     assert ledger["layer"].tolist() == ["layers.0.weight", "layers.1.weight", "layers.2.weight"]
+    assert "dead out" in ledger.columns  # dead units counted both ways
+    assert "target" not in ledger.columns  # global magnitude sets only the total: no per-layer target
+    assert any("sets only the total" in c.value for c in at.caption)
     downloads = [b.proto.label for b in at.get("download_button")]
     assert {"Model (safetensors)", "Model + masks (state_dict)", "Masks (npz)", "YAML recipe"} <= set(downloads)
     run = RunStore().list_runs()[0]
@@ -153,8 +157,26 @@ def test_two_dimensional_data_draws_the_decision_boundary(tmp_db):
 def test_runs_page_draws_a_sparse_run_with_the_sparse_viewer(tmp_db):
     from engine.sparse.config import SparseConfig
 
-    _finished("sparse", SparseConfig(method="nm-srste", nm="1:4", epochs=1, hidden=(32,), speed_meter=False))
+    _finished("sparse", SparseConfig(method="nm-srste", method_params={"nm": "1:4"}, epochs=1, hidden=(32,), speed_meter=False))
     at = AppTest.from_file(str(ROOT / "dashboard/pages/runs.py"), default_timeout=60).run()
     assert not at.exception and not at.error
     assert "Sparsity reached" in [m.label for m in at.metric]
     assert any(m.value == "75.00%" for m in at.metric)
+
+
+@pytest.mark.parametrize("method", ["gmp", "set", "nm-decay", "soup", "structured"])
+def test_the_form_draws_the_methods_schema_and_records_its_paper_defaults(queue_only, method):
+    # after magnitude (global scope) the form must not carry its settings over: GMP is layer-wise
+    from engine.sparse import schema
+    from engine.sparse.config import SparseConfig
+    from engine.sparse.methods.registry import method_class
+
+    at = _page().run()
+    at.selectbox(key="st-method").set_value(method).run()
+    keys = {w.key for w in at.number_input} | {w.key for w in at.radio} | {w.key for w in at.text_input} | {
+        w.key for w in at.checkbox}
+    assert {f"st-{method}.{p.name}" for p in schema.params_of(method_class(method))} <= keys
+    at.button(key="st-start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (run,) = RunStore(queue_only.store.path).list_runs()
+    assert run.config["method_params"] == SparseConfig(method=method).method_params

@@ -1,9 +1,5 @@
-"""Sparsity methods, each a sparsifier object (see ``engine.sparse.masks.MaskSparsifier``).
+"""Sparsity methods, one class each (``engine.sparse.masks.MaskSparsifier`` subclasses).
 
-``METHODS`` maps the CLI / UI method name to a factory ``make(config) -> sparsifier``.
+``engine.sparse.methods.registry`` maps the CLI / UI names to the classes. This package's
+``__init__`` imports nothing, so importing one method module loads only what it needs.
 """
-from __future__ import annotations
-
-from engine.sparse.methods.registry import METHODS, METHOD_INFO, make_sparsifier
-
-__all__ = ["METHODS", "METHOD_INFO", "make_sparsifier"]

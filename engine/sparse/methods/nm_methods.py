@@ -9,46 +9,80 @@ live view); at the end ``finalize`` bakes the exact N:M masks into the weights a
 parametrizations, so the exported model is a plain N:M sparse model.
 
 * ``nm-srste``: Zhou et al., ICLR 2021, "Learning N:M Fine-grained Structured Sparse Neural
-  Networks From Scratch", Sec. 4, SR-STE with λ_W = ``srste_decay``.
-* ``nm-bdwp``: Fang et al., IEEE TCAD 2023 (arXiv 2309.13015), bidirectional weight pruning:
-  forward weights N:M along the input dim, activation gradients computed with ``W`` N:M along the
-  output dim. Simplification: a layer whose *output* size is not a multiple of M (the 10-class
-  output layer under 2:4) keeps a dense backward (forward N:M with a straight-through gradient);
-  the result lists those layers under ``bdwp_dense_backward``.
-* ``nm-decay``: Bambhaniya et al. 2024 (arXiv 2402.04744), progressive gradient flow: MDGF (mask
-  values of pruned weights decay exponentially 1 → 0) or SDGF (patterns tighten stepwise,
-  (M−1):M → … → N:M); the last 10 % of training uses the exact N:M mask.
+  Networks From Scratch", Sec. 4, SR-STE with λ_W = ``decay``.
+* ``nm-bdwp``: Fang et al., IEEE TCAD 2023 (arXiv 2309.13015), bidirectional weight pruning: the
+  weights used in the forward pass are N:M along the input dim, and the weights used in the
+  backward pass (the activation gradient ``∂L/∂x = ∂L/∂y · W``) are pruned N:M along the output
+  dim; the weight update stays dense, plus ``decay`` · (¬M_fwd) ⊙ W (SR-STE's refined term, 0 = plain
+  straight-through). Simplification: a layer whose *output* size is not a multiple of M (the
+  10-class output layer under 2:4) keeps a dense backward (forward N:M with a straight-through
+  gradient); the result lists those layers under ``bdwp_dense_backward``.
+* ``nm-decay``: Bambhaniya et al. 2024 (arXiv 2402.04744), progressive gradient flow in three
+  phases: dense warm-up (``dense_frac``), decay, fine-tune with the exact N:M mask
+  (``finetune_frac``); MDGF (mask values of pruned weights decay 1 → 0, ``curve`` exp or linear at
+  ``rate``) or SDGF (patterns tighten stepwise, (M−1):M → … → N:M).
 """
 from __future__ import annotations
 
-import torch
-from torch import nn
-from torch.nn.utils import parametrize
+from typing import Literal
 
-from engine.sparse import nm as nmlib
+from engine.config import require
+from engine.sparse._lazy import parametrize, torch
 from engine.sparse.masks import MaskSparsifier
+from engine.sparse.shapes import parse_nm, validate_nm_shape
+
+NM_HELP = "N:M: keep at most N of every M consecutive weights along a layer's input (sparsity 1 − N/M)"
+
+
+def _nmlib():
+    from engine.sparse import nm
+
+    return nm
 
 
 class NMSparsifier(MaskSparsifier):
     """Base of the N:M methods: every prunable layer must hold the pattern along its input dim."""
 
     name = "nm"
+    family = "N:M"
+    per_layer_targets = True  # every layer at exactly 1 − N/M
+    enforces_masks = False  # the dense weights are trained; masks are recomputed in the forward
+    defining_property = "nm_groups"
     refresh_every = 10
+    legacy = {"nm": "nm"}
 
-    def __init__(self, n: int, m: int) -> None:
-        super().__init__({"n": n, "m": m})
-        self.n, self.m = n, m
-        self.enforce = False  # the dense weights are trained; masks are recomputed in the forward
-        self.extra_result: dict = {}
+    def __init__(self, nm: str) -> None:
+        super().__init__()
+        self.nm = nm
+        self.n, self.m = parse_nm(nm)
+        self.enforce = False
 
-    def check_model(self, model: nn.Module) -> None:
-        """ConfigError now (before training) when a layer is too small for N:M."""
-        for fqn in self.fqns:
-            nmlib.validate_nm(tuple(self.weight(fqn).shape), self.n, self.m, name=fqn)
+    @classmethod
+    def requested(cls, sparsity: float, params: dict) -> float:
+        n, m = parse_nm(params.get("nm", "2:4"))
+        return 1.0 - n / m
 
-    def current_masks(self) -> dict[str, torch.Tensor]:
+    @classmethod
+    def check_params(cls, p: dict) -> None:
+        n, m = parse_nm(p["nm"])
+        require(m <= 64, f"N:M with M = {m} is too coarse; use M ≤ 64.")
+
+    @classmethod
+    def check_shapes(cls, shapes: dict, params: dict) -> None:
+        n, m = parse_nm(params["nm"])
+        for fqn, shape in shapes.items():
+            validate_nm_shape(tuple(shape), n, m, name=fqn)
+
+    def current_masks(self) -> dict:
         """The exact N:M masks of the current dense weights."""
-        return {f: nmlib.nm_mask(self.weight(f), self.n, self.m) for f in self.fqns}
+        nm = _nmlib()
+        return {f: nm.nm_mask(self.weight(f), self.n, self.m) for f in self.fqns}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Install saved (final, exact N:M) masks: from here on they are enforced in place, as after ``finalize``."""
+        self.enforce = True
+        super().load_state_dict(state)
+        self.apply_masks()
 
     def apply_masks(self) -> None:
         if self.enforce:
@@ -71,7 +105,7 @@ class NMSparsifier(MaskSparsifier):
         if (step + 1) % self.refresh_every == 0:
             self._refresh_state()
 
-    def attach(self, model: nn.Module, trainer) -> None:  # subclasses register their parametrization
+    def attach(self, model, trainer) -> None:  # subclasses register their parametrization
         raise NotImplementedError
 
     def detach(self) -> None:
@@ -82,6 +116,7 @@ class NMSparsifier(MaskSparsifier):
 
     def finalize(self) -> None:
         """Bake the exact N:M masks into the weights; from here on masks are enforced in place."""
+        nm = _nmlib()
         final = self.current_masks()  # from the dense weights, before the parametrizations go
         self.detach()
         for fqn, m in final.items():
@@ -91,7 +126,7 @@ class NMSparsifier(MaskSparsifier):
         self.version += 1
         self.apply_masks()
         self.extra_result["nm"] = f"{self.n}:{self.m}"
-        self.extra_result["nm_violations"] = sum(nmlib.nm_violations(self.weight(f), self.n, self.m) for f in self.fqns)
+        self.extra_result["nm_violations"] = sum(nm.nm_violations(self.weight(f), self.n, self.m) for f in self.fqns)
 
     def run(self, trainer) -> None:
         self.attach(trainer.model, trainer)
@@ -106,39 +141,61 @@ class SRSTESparsifier(NMSparsifier):
     """SR-STE (Zhou et al. 2021): forward ``W ⊙ M(W)``, gradient ``g + λ_W (¬M) ⊙ W`` to the dense ``W``."""
 
     name = "nm-srste"
-    paper = "Zhou et al. 2021, Learning N:M Fine-grained Structured Sparse Neural Networks From Scratch"
+    title = "N:M with SR-STE, sparse-refined straight-through (Zhou et al. 2021)"
+    paper = "Zhou et al. 2021, Learning N:M Fine-grained Structured Sparse Neural Networks From Scratch (ICLR)"
+    legacy = {"nm": "nm", "srste_decay": "decay"}
 
-    def __init__(self, n: int, m: int, decay: float = 2e-4) -> None:
-        super().__init__(n, m)
+    def __init__(self, *,
+                 nm: str = "2:4",  # N:M: keep at most N of every M consecutive weights along a layer's input
+                 decay: float = 2e-4,  # λ_W: decay of the pruned weights in the refined gradient (Eq. 5)
+                 ) -> None:
+        super().__init__(nm)
         self.decay = decay
 
+    @classmethod
+    def check_params(cls, p: dict) -> None:
+        super().check_params(p)
+        require(p["decay"] >= 0, "SR-STE: λ_W cannot be negative.")
+
     def attach(self, model, trainer) -> None:
+        nm = _nmlib()
         for g in self.groups:
-            parametrize.register_parametrization(g["module"], g["tensor_name"], nmlib.SRSTE(self.n, self.m, self.decay))
+            parametrize.register_parametrization(g["module"], g["tensor_name"], nm.SRSTE(self.n, self.m, self.decay))
 
 
 class BDWPSparsifier(NMSparsifier):
-    """BDWP (Fang et al. 2023): N:M weights forward, N:M (along the output dim) weights for the backward."""
+    """BDWP (Fang et al. 2023): the forward's weights N:M along the input dim, the backward's along the output dim."""
 
     name = "nm-bdwp"
-    paper = "Fang et al. 2023, Efficient N:M Sparse DNN Training Using Algorithm, Architecture, and Dataflow Co-Design"
+    title = "BDWP: N:M weights in the forward and in the backward pass (Fang et al. 2023)"
+    paper = "Fang et al. 2023, Efficient N:M Sparse DNN Training Using Algorithm, Architecture, and Dataflow Co-Design (IEEE TCAD)"
+    legacy = {"nm": "nm"}
 
-    def __init__(self, n: int, m: int, decay: float = 0.0) -> None:
-        super().__init__(n, m)
+    def __init__(self, *,
+                 nm: str = "2:4",  # N:M: keep at most N of every M consecutive weights along a layer's input
+                 decay: float = 0.0,  # λ_W: SR-STE's refined decay of the forward-pruned weights (0 = plain straight-through)
+                 ) -> None:
+        super().__init__(nm)
         self.decay = decay
-        self._originals: dict[str, nn.Module] = {}
+        self._originals: dict = {}
+
+    @classmethod
+    def check_params(cls, p: dict) -> None:
+        super().check_params(p)
+        require(p["decay"] >= 0, "BDWP: λ_W cannot be negative.")
 
     def attach(self, model, trainer) -> None:
+        nm = _nmlib()
         both, forward_only = [], []
         for fqn in self.fqns:
             shape = tuple(self.weight(fqn).shape)
-            (both if nmlib.nm_compatible(shape, self.n, self.m, dim=0) else forward_only).append(fqn)
+            (both if nm.nm_compatible(shape, self.n, self.m, dim=0) else forward_only).append(fqn)
         self._model = model
         self._originals = {f.rsplit(".", 1)[0]: model.get_submodule(f.rsplit(".", 1)[0]) for f in both}
-        nmlib.to_bdwp(model, self.n, self.m, decay=self.decay, fqns=both)
+        nm.to_bdwp(model, self.n, self.m, decay=self.decay, fqns=both)
         for g in self.groups:
             if g["tensor_fqn"] in forward_only:  # dense backward: straight-through N:M forward
-                parametrize.register_parametrization(g["module"], g["tensor_name"], nmlib.SRSTE(self.n, self.m, 0.0))
+                parametrize.register_parametrization(g["module"], g["tensor_name"], nm.SRSTE(self.n, self.m, self.decay))
         self.extra_result["bdwp_dense_backward"] = forward_only
         if forward_only:
             trainer.reporter.log(f"BDWP: {', '.join(forward_only)} keep a dense backward (output size not a multiple of {self.m}).")
@@ -152,21 +209,41 @@ class BDWPSparsifier(NMSparsifier):
 
 
 class DecayingNMSparsifier(NMSparsifier):
-    """Progressive gradient flow (Bambhaniya et al. 2024): MDGF or SDGF decaying masks, exact N:M at the end."""
+    """Progressive gradient flow (Bambhaniya et al. 2024): dense warm-up, decaying masks, exact N:M fine-tune."""
 
     name = "nm-decay"
-    paper = "Bambhaniya et al. 2024, Progressive Gradient Flow for Robust N:M Sparsity Training in Transformers"
+    title = "N:M with progressive decaying masks, MDGF / SDGF (Bambhaniya et al. 2024)"
+    paper = "Bambhaniya et al. 2024, Progressive Gradient Flow for Robust N:M Sparsity Training in Transformers (arXiv 2402.04744)"
+    legacy = {"nm": "nm", "nm_schedule": "schedule"}
 
-    def __init__(self, n: int, m: int, schedule: str = "mdgf") -> None:
-        super().__init__(n, m)
-        self.schedule = schedule
-        self._params: list[nmlib.DecayingNM] = []
+    def __init__(self, *,
+                 nm: str = "2:4",  # N:M: keep at most N of every M consecutive weights along a layer's input
+                 schedule: Literal["mdgf", "sdgf"] = "mdgf",  # MDGF: mask values decay; SDGF: patterns tighten stepwise
+                 curve: Literal["exp", "linear"] = "exp",  # MDGF decay curve of β: exp(−rate·p) or 1 − p
+                 rate: float = 10.0,  # MDGF rate α of the exponential decay, per decay phase
+                 dense_frac: float = 0.0,  # phase 1: dense warm-up, fraction of training
+                 finetune_frac: float = 0.1,  # phase 3: fine-tune with the exact N:M mask, fraction of training
+                 straight_through: bool = False,  # pass the gradient to every weight (the authors' code) instead of β·g
+                 ) -> None:
+        super().__init__(nm)
+        self.schedule, self.curve, self.rate = schedule, curve, rate
+        self.dense_frac, self.finetune_frac, self.straight_through = dense_frac, finetune_frac, straight_through
+        self._params: list = []
         self._total = 1
 
+    @classmethod
+    def check_params(cls, p: dict) -> None:
+        super().check_params(p)
+        require(p["rate"] > 0, "The MDGF decay rate must be positive.")
+        require(p["dense_frac"] >= 0 and p["finetune_frac"] >= 0 and p["dense_frac"] + p["finetune_frac"] < 1,
+                "Dense warm-up and fine-tune fractions must be ≥ 0 and leave some of training for the decay phase.")
+
     def attach(self, model, trainer) -> None:
+        nm = _nmlib()
         self._total = trainer.total_steps
         for g in self.groups:
-            p = nmlib.DecayingNM(self.n, self.m, self.schedule)
+            p = nm.DecayingNM(self.n, self.m, self.schedule, kind=self.curve, rate=self.rate, dense_frac=self.dense_frac,
+                              finetune_frac=self.finetune_frac, straight_through=self.straight_through)
             p.set_progress(0, self._total)
             parametrize.register_parametrization(g["module"], g["tensor_name"], p)
             self._params.append(p)
@@ -176,7 +253,7 @@ class DecayingNMSparsifier(NMSparsifier):
             p.set_progress(step + 1, self._total)
         super().after_step(step)
 
-    def current_masks(self) -> dict[str, torch.Tensor]:
+    def current_masks(self) -> dict:
         if self._params and self.enforce is False:  # the mask of the current pattern (dense phase: all ones)
             return {f: p.mask(self.weight(f)) for f, p in zip(self.fqns, self._params)}
         return super().current_masks()
@@ -184,10 +261,3 @@ class DecayingNMSparsifier(NMSparsifier):
     def finalize(self) -> None:
         self._params = []
         super().finalize()
-
-
-FACTORIES = {
-    "nm-srste": lambda c: SRSTESparsifier(*c.nm_pair, decay=c.srste_decay),
-    "nm-bdwp": lambda c: BDWPSparsifier(*c.nm_pair),
-    "nm-decay": lambda c: DecayingNMSparsifier(*c.nm_pair, schedule=c.nm_schedule),
-}

@@ -4,12 +4,12 @@
   each layer keeps a uniformly random subset of its weights; the layer densities are uniform or
   Erdős–Rényi (ERK, ``engine.sparse.masks.erk_densities``).
 * SNIP (Lee et al., ICLR 2019, Eq. 6): connection sensitivity ``|g ⊙ w|`` at initialisation,
-  kept globally top-k. Gradients are summed over ``pai_batches`` mini-batches.
+  kept globally top-k. Gradients are summed over ``batches`` mini-batches (the paper scores one).
 * GraSP (Wang et al., ICLR 2020, Eq. 8): ``S(−θ) = −θ ⊙ H g``; the weights with the *highest*
   scores are removed (their removal reduces gradient flow least). ``H g`` by double back-prop on
-  ``pai_batches`` mini-batches. (The paper's temperature on the logits, 200, is used as in its code.)
+  ``batches`` mini-batches. (The paper's temperature on the logits, 200, is used as in its code.)
 * SynFlow (Tanaka et al., NeurIPS 2020, Alg. 1): data-free; ``R = 1ᵀ (Π |W_l|) 1`` on an all-ones
-  input with |weights| and no biases, score ``|∂R/∂θ ⊙ θ|``; pruned over ``synflow_iters`` rounds
+  input with |weights| and no biases, score ``|∂R/∂θ ⊙ θ|``; pruned over ``iterations`` rounds
   with the exponential schedule ``density^(k/n)``. Computed in float64 to avoid overflow.
 
 All of them (and SET / RigL, whose initial mask is random) keep PyTorch's dense initialisation of
@@ -20,46 +20,95 @@ the surviving weights by default; ``sparse_init="fan-in"`` rescales each unit to
 from __future__ import annotations
 
 import copy
+from typing import Literal
 
-import torch
-from torch import nn
-
+from engine.config import require
+from engine.sparse._lazy import nn, torch
 from engine.sparse.criteria import scores_to_masks
 from engine.sparse.masks import MaskSparsifier, keep_count, layer_densities
 
+SPARSE_INIT_HELP = "dense: keep the dense init (as the paper); fan-in: rescale to each unit's sparse fan-in (Evci et al. 2022)"
 
-class RandomSparsifier(MaskSparsifier):
-    """Random masks at initialisation with ``uniform`` or ``erk`` layer densities (exact count per layer)."""
+
+class _AtInit(MaskSparsifier):
+    """Masks drawn at initialisation; ``sparse_init`` chooses the kept weights' initial scale."""
+
+    family = "pruning at init"
+    masks_at_init = True
+    legacy = {"sparse_init": "sparse_init"}
+
+
+class RandomSparsifier(_AtInit):
+    """Random masks at initialisation (exact count per layer) with ``uniform`` or ``erk`` layer densities."""
 
     name = "random"
     paper = "Liu et al. 2022, The Unreasonable Effectiveness of Random Pruning (ICLR)"
+    per_layer_targets = True
+    defining_property = "layer_targets_exact"
+    distribution = "erk"
 
-    def __init__(self, sparsity: float, distribution: str = "erk", seed: int = 0) -> None:
-        super().__init__({"sparsity_level": sparsity})
-        self.sparsity_level, self.distribution, self.seed = sparsity, distribution, seed
-        self.targets: dict[str, float] = {}
+    @classmethod
+    def layer_targets(cls, shapes: dict, sparsity: float, params: dict) -> dict:
+        """Each layer's sparsity from the layer distribution (uniform, or Erdős–Rényi-Kernel)."""
+        dens = layer_densities(shapes, sparsity, params.get("distribution", cls.distribution))
+        return {k: 1.0 - d for k, d in dens.items()}
 
-    def on_train_begin(self, trainer) -> None:
+    def draw_masks(self) -> dict:
         shapes = {f: tuple(self.weight(f).shape) for f in self.fqns}
-        self.targets = layer_densities(shapes, self.sparsity_level, self.distribution)
+        targets = type(self).layer_targets(shapes, self.sparsity_level, {"distribution": self.distribution})
         gen = torch.Generator().manual_seed(self.seed + 7919)
         masks = {}
         for f, shape in shapes.items():
             n = self.weight(f).numel()
-            keep = torch.randperm(n, generator=gen)[: keep_count(n, 1.0 - self.targets[f])]
+            keep = torch.randperm(n, generator=gen)[: keep_count(n, targets[f])]
             m = torch.zeros(n, dtype=torch.bool)
             m[keep] = True
             masks[f] = m.reshape(shape)
-        self.set_masks(masks)
+        return masks
+
+    def on_train_begin(self, trainer) -> None:
+        self.set_masks(self.draw_masks())
         self.init_for_masks()
 
 
-class _DataScored(MaskSparsifier):
-    """Shared parts of SNIP and GraSP: score on a few mini-batches at init, keep global top-k."""
+class RandomUniform(RandomSparsifier):
+    """Random pruning at initialisation, every layer at the same sparsity."""
 
-    def __init__(self, sparsity: float, scope: str = "global", batches: int = 4) -> None:
-        super().__init__({"sparsity_level": sparsity})
-        self.sparsity_level, self.scope, self.batches = sparsity, scope, batches
+    name = "random-uniform"
+    title = "Random pruning at initialisation, same density per layer (Liu et al. 2022)"
+    distribution = "uniform"
+
+    def __init__(self, *, sparsity: float = 0.9,
+                 sparse_init: Literal["dense", "fan-in"] = "dense",  # dense: keep the dense init (as the paper); fan-in: rescale to each unit's sparse fan-in (Evci et al. 2022, an addition)
+                 ) -> None:
+        super().__init__()
+        self.sparsity_level, self.sparse_init = sparsity, sparse_init
+
+
+class RandomERK(RandomSparsifier):
+    """Random pruning at initialisation with Erdős–Rényi-Kernel layer densities."""
+
+    name = "random-erk"
+    title = "Random pruning at initialisation, Erdős–Rényi layer densities (Liu et al. 2022)"
+    distribution = "erk"
+
+    def __init__(self, *, sparsity: float = 0.9,
+                 sparse_init: Literal["dense", "fan-in"] = "dense",  # dense: keep the dense init (as the paper); fan-in: rescale to each unit's sparse fan-in (Evci et al. 2022, an addition)
+                 ) -> None:
+        super().__init__()
+        self.sparsity_level, self.sparse_init = sparsity, sparse_init
+
+
+class _DataScored(_AtInit):
+    """Shared parts of SNIP and GraSP: score on a few mini-batches at init, keep the global top-k."""
+
+    scope = "global"
+    defining_property = "keeps_top_scores"
+    legacy = {"sparse_init": "sparse_init", "pai_batches": "batches"}
+
+    @classmethod
+    def check_params(cls, p: dict) -> None:
+        require(p["batches"] >= 1, f"{cls.name}: score at least one mini-batch.")
 
     def _batches(self, trainer):
         n = len(trainer.data.x_train)
@@ -74,7 +123,8 @@ class _DataScored(MaskSparsifier):
         raise NotImplementedError
 
     def on_train_begin(self, trainer) -> None:
-        self.set_masks(scores_to_masks(self.scores(trainer), self.sparsity_level, self.scope))
+        self.last_scores = self.scores(trainer)
+        self.set_masks(scores_to_masks(self.last_scores, self.sparsity_level, self.scope))
         self.init_for_masks()
 
 
@@ -82,7 +132,15 @@ class SNIPSparsifier(_DataScored):
     """SNIP: keep the weights with the largest connection sensitivity ``|∂L/∂w · w|`` at initialisation."""
 
     name = "snip"
+    title = "SNIP: connection sensitivity at initialisation (Lee et al. 2019)"
     paper = "Lee et al. 2019, SNIP: Single-shot Network Pruning based on Connection Sensitivity (ICLR)"
+
+    def __init__(self, *, sparsity: float = 0.9,
+                 batches: int = 4,  # mini-batches whose gradients are summed (the paper scores one batch of 100)
+                 sparse_init: Literal["dense", "fan-in"] = "dense",  # dense: keep the dense init (as the paper); fan-in: rescale to each unit's sparse fan-in (Evci et al. 2022, an addition)
+                 ) -> None:
+        super().__init__()
+        self.sparsity_level, self.batches, self.sparse_init = sparsity, batches, sparse_init
 
     def scores(self, trainer) -> dict[str, torch.Tensor]:
         weights = [self.weight(f) for f in self.fqns]
@@ -98,8 +156,16 @@ class GraSPSparsifier(_DataScored):
     """GraSP: remove the weights whose ``−θ ⊙ Hg`` is largest (keep the smallest)."""
 
     name = "grasp"
+    title = "GraSP: gradient-signal preservation at initialisation (Wang et al. 2020)"
     paper = "Wang et al. 2020, Picking Winning Tickets Before Training by Preserving Gradient Flow (ICLR)"
-    temperature = 200.0
+
+    def __init__(self, *, sparsity: float = 0.9,
+                 batches: int = 4,  # mini-batches for g and Hg
+                 temperature: float = 200.0,  # T: logits divided by T (the authors' code)
+                 sparse_init: Literal["dense", "fan-in"] = "dense",  # dense: keep the dense init (as the paper); fan-in: rescale to each unit's sparse fan-in (Evci et al. 2022, an addition)
+                 ) -> None:
+        super().__init__()
+        self.sparsity_level, self.batches, self.temperature, self.sparse_init = sparsity, batches, temperature, sparse_init
 
     def scores(self, trainer) -> dict[str, torch.Tensor]:
         model, weights = trainer.model, [self.weight(f) for f in self.fqns]
@@ -120,15 +186,26 @@ class GraSPSparsifier(_DataScored):
         return {f: (w * h).detach() for f, w, h in zip(self.fqns, weights, hg)}
 
 
-class SynFlowSparsifier(MaskSparsifier):
+class SynFlowSparsifier(_AtInit):
     """SynFlow: iterative, data-free pruning by synaptic saliency ``|∂R/∂θ ⊙ θ|``."""
 
     name = "synflow"
+    title = "SynFlow: iterative synaptic-flow pruning, data-free (Tanaka et al. 2020)"
     paper = "Tanaka et al. 2020, Pruning neural networks without any data by iteratively conserving synaptic flow (NeurIPS)"
+    defining_property = "data_free"
+    legacy = {"sparse_init": "sparse_init", "synflow_iters": "iterations"}
+    scope = "global"
 
-    def __init__(self, sparsity: float, iterations: int = 100, scope: str = "global") -> None:
-        super().__init__({"sparsity_level": sparsity})
-        self.sparsity_level, self.iterations, self.scope = sparsity, iterations, scope
+    def __init__(self, *, sparsity: float = 0.9,
+                 iterations: int = 100,  # n: pruning rounds, density^(k/n) after round k (Alg. 1)
+                 sparse_init: Literal["dense", "fan-in"] = "dense",  # dense: keep the dense init (as the paper); fan-in: rescale to each unit's sparse fan-in (Evci et al. 2022, an addition)
+                 ) -> None:
+        super().__init__()
+        self.sparsity_level, self.iterations, self.sparse_init = sparsity, iterations, sparse_init
+
+    @classmethod
+    def check_params(cls, p: dict) -> None:
+        require(p["iterations"] >= 1, "SynFlow needs at least one iteration.")
 
     def on_train_begin(self, trainer) -> None:
         model = copy.deepcopy(trainer.model).double()
@@ -156,10 +233,3 @@ class SynFlowSparsifier(MaskSparsifier):
         self.init_for_masks()
 
 
-FACTORIES = {
-    "random-uniform": lambda c: RandomSparsifier(c.sparsity, "uniform", c.seed),
-    "random-erk": lambda c: RandomSparsifier(c.sparsity, "erk", c.seed),
-    "snip": lambda c: SNIPSparsifier(c.sparsity, "global", c.pai_batches),
-    "grasp": lambda c: GraSPSparsifier(c.sparsity, "global", c.pai_batches),
-    "synflow": lambda c: SynFlowSparsifier(c.sparsity, c.synflow_iters, "global"),
-}

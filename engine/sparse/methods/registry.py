@@ -1,42 +1,78 @@
-"""Method names (CLI and UI) -> sparsifier factories built from a :class:`SparseConfig`."""
+"""The registry of sparsity methods: name -> class, one line per method (lazily imported, torch-free).
+
+Adding a method: write its class (one file in ``engine/sparse/methods/``, a ``MaskSparsifier``
+subclass whose keyword-only constructor is its schema and whose attributes are its metadata), add
+its line to ``REGISTRY`` and its defining-property check to ``tests/engine/sparse/test_conformance.py``.
+Everything else (CLI flags, the form, labels, ledger targets, sweep axes) is read from the class.
+"""
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from typing import Any
 
-# name -> (module, one-line description with the paper)
-METHOD_INFO: dict[str, tuple[str, str]] = {
-    "dense": ("magnitude", "No pruning (the dense baseline)"),
-    "magnitude": ("magnitude", "One-shot magnitude pruning + fine-tuning (Han et al. 2015)"),
-    "gmp": ("magnitude", "Gradual magnitude pruning, cubic schedule (Zhu & Gupta 2017)"),
-    "imp": ("lottery", "Iterative magnitude pruning with weight rewinding (Frankle & Carbin 2019; Frankle et al. 2020)"),
-    "random-uniform": ("pai", "Random pruning at initialisation, same density per layer (Liu et al. 2022)"),
-    "random-erk": ("pai", "Random pruning at initialisation, Erdős–Rényi layer densities (Liu et al. 2022)"),
-    "snip": ("pai", "SNIP: connection sensitivity at initialisation (Lee et al. 2019)"),
-    "grasp": ("pai", "GraSP: gradient-signal preservation at initialisation (Wang et al. 2020)"),
-    "synflow": ("pai", "SynFlow: iterative synaptic-flow pruning, data-free (Tanaka et al. 2020)"),
-    "set": ("dst", "SET: drop smallest, regrow at random, constant density (Mocanu et al. 2018)"),
-    "rigl": ("dst", "RigL: drop smallest, regrow largest gradients, constant density (Evci et al. 2020)"),
-    "nm-srste": ("nm_methods", "N:M with SR-STE, sparse-refined straight-through (Zhou et al. 2021)"),
-    "nm-bdwp": ("nm_methods", "Bidirectional N:M pruning of weights and gradients, BDWP (Fang et al. 2023)"),
-    "nm-decay": ("nm_methods", "N:M with progressive decaying masks (Bambhaniya et al. 2024)"),
-    "structured": ("structured", "Neuron / channel pruning by norm, + group-lasso option (Li et al. 2017; Wen et al. 2016)"),
-    "soup": ("soup", "Sparse model soups: average IMP retrainings sharing one mask (Zimmer et al. 2024)"),
+REGISTRY: dict[str, tuple[str, str]] = {  # name -> (module in engine.sparse.methods, class)
+    "dense": ("magnitude", "DenseBaseline"),
+    "magnitude": ("magnitude", "MagnitudeSparsifier"),
+    "gmp": ("magnitude", "GradualMagnitudeSparsifier"),
+    "imp": ("lottery", "IMPSparsifier"),
+    "random-uniform": ("pai", "RandomUniform"),
+    "random-erk": ("pai", "RandomERK"),
+    "snip": ("pai", "SNIPSparsifier"),
+    "grasp": ("pai", "GraSPSparsifier"),
+    "synflow": ("pai", "SynFlowSparsifier"),
+    "set": ("dst", "SETSparsifier"),
+    "rigl": ("dst", "RigLSparsifier"),
+    "nm-srste": ("nm_methods", "SRSTESparsifier"),
+    "nm-bdwp": ("nm_methods", "BDWPSparsifier"),
+    "nm-decay": ("nm_methods", "DecayingNMSparsifier"),
+    "structured": ("structured", "StructuredSparsifier"),
+    "soup": ("soup", "SoupSparsifier"),
 }
-METHODS = tuple(METHOD_INFO)
-NM_METHODS = ("nm-srste", "nm-bdwp", "nm-decay")
+METHODS = tuple(REGISTRY)
+
+
+def method_class(name: str) -> type:
+    """The class of method ``name`` (ConfigError for an unknown name).
+
+    >>> method_class("rigl").family, method_class("structured").counts
+    ('dynamic sparse training', 'units')
+    """
+    if name not in REGISTRY:
+        from engine.errors import ConfigError
+
+        raise ConfigError(f"Unknown method '{name}'. Choose one of: {', '.join(METHODS)}.")
+    module, cls = REGISTRY[name]
+    return getattr(importlib.import_module(f"engine.sparse.methods.{module}"), cls)
+
+
+def methods() -> list[type]:
+    """Every registered method class, in registry order."""
+    return [method_class(n) for n in METHODS]
+
+
+def __getattr__(attr: str) -> Any:
+    # derived tables, computed from the classes on first use
+    if attr == "NM_METHODS":
+        return tuple(c.name for c in methods() if c.family == "N:M")
+    if attr == "METHOD_INFO":  # name -> (module, title): the old table's shape
+        return {n: (REGISTRY[n][0], method_class(n).title) for n in METHODS}
+    raise AttributeError(attr)
 
 
 def make_sparsifier(config) -> Any:
-    """The sparsifier for ``config.method`` built with ``config``'s settings.
+    """The sparsifier of ``config.method`` built with ``config.method_params`` and ``config.sparsity``.
 
     >>> from engine.sparse.config import SparseConfig
-    >>> sp = make_sparsifier(SparseConfig(method="rigl", sparsity=0.9, sparse_init="fan-in"))
+    >>> sp = make_sparsifier(SparseConfig(method="rigl", sparsity=0.9, method_params={"sparse_init": "fan-in"}))
     >>> type(sp).__name__, sp.sparsity_level, sp.sparse_init
     ('RigLSparsifier', 0.9, 'fan-in')
     """
-    module = importlib.import_module(f"engine.sparse.methods.{METHOD_INFO[config.method][0]}")
-    factory: Callable[[Any], Any] = module.FACTORIES[config.method]
-    sparsifier = factory(config)
-    sparsifier.sparse_init = getattr(config, "sparse_init", "dense")  # used by methods that mask at init
+    from engine.sparse import schema
+
+    cls = method_class(config.method)
+    kwargs = dict(config.method_params)
+    if schema.uses_sparsity(cls):
+        kwargs["sparsity"] = config.sparsity
+    sparsifier = cls(**kwargs)
+    sparsifier.seed = config.seed
     return sparsifier

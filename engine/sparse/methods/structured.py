@@ -1,9 +1,9 @@
 """Structured pruning of whole units (neurons of an MLP, channels of a CNN) by weight norm, and a
 group-lasso regulariser that pushes whole units towards zero during training.
 
-* Norm-based unit pruning (Li et al., ICLR 2017, "Pruning Filters for Efficient ConvNets", Sec. 3.1,
-  which ranks filters by their L1 norm; here the L2 norm of a unit's incoming weights): in every
-  hidden layer remove ``round(s · units)`` units with the smallest norm. Removing a unit zeroes its
+* Norm-based unit pruning (Li et al., ICLR 2017, "Pruning Filters for Efficient ConvNets", Sec. 3.1):
+  in every hidden layer remove the ``round(s · units)`` units whose incoming weights have the
+  smallest L1 norm (the paper's criterion, default; ``norm="l2"`` ranks by the L2 norm). Removing a unit zeroes its
   incoming row *and* its outgoing column in the next layer, so the dense model can be shrunk.
   The output layer's units (the classes) are never removed, and every hidden layer keeps at least
   one unit (an empty layer would disconnect the network). ``sparsity`` here is the fraction of
@@ -13,21 +13,43 @@ group-lasso regulariser that pushes whole units towards zero during training.
 """
 from __future__ import annotations
 
-import torch
+from typing import Literal
 
+from engine.config import require
+from engine.sparse._lazy import torch
 from engine.sparse.masks import MaskSparsifier, keep_count, topk_mask
 
 
 class StructuredSparsifier(MaskSparsifier):
-    """Remove ``sparsity`` of the units of every hidden layer by incoming-weight L2 norm, then fine-tune."""
+    """Remove ``sparsity`` of the units of every hidden layer by incoming-weight norm, then fine-tune."""
 
     name = "structured"
-    paper = "Li et al. 2017, Pruning Filters for Efficient ConvNets; Wen et al. 2016 (group lasso)"
+    title = "Neuron / channel pruning by norm, + group-lasso option (Li et al. 2017; Wen et al. 2016)"
+    paper = ("Li et al. 2017, Pruning Filters for Efficient ConvNets (ICLR); Wen et al. 2016, Learning Structured "
+             "Sparsity in Deep Neural Networks (NeurIPS, group lasso)")
+    family = "structured"
+    counts = "units"
+    per_layer_targets = True  # every hidden layer loses round(s · units) units; the output layer none
+    finetunes = True
+    defining_property = "whole_units"
+    legacy = {"group_lasso": "group_lasso"}
 
-    def __init__(self, sparsity: float, group_lasso: float = 0.0) -> None:
-        super().__init__({"sparsity_level": sparsity})
-        self.sparsity_level, self.group_lasso = sparsity, group_lasso
-        self.extra_result: dict = {}
+    def __init__(self, *, sparsity: float = 0.5,
+                 norm: Literal["l1", "l2"] = "l1",  # ‖W_unit‖ that ranks units: L1 (Li et al.) or L2
+                 group_lasso: float = 0.0,  # λ: group-lasso strength over units while training dense (Wen et al. Eq. 2; 0 = off)
+                 ) -> None:
+        super().__init__()
+        self.sparsity_level, self.norm, self.group_lasso = sparsity, norm, group_lasso
+
+    @classmethod
+    def check_params(cls, p: dict) -> None:
+        require(p["group_lasso"] >= 0, "The group-lasso strength λ cannot be negative.")
+
+    @classmethod
+    def layer_targets(cls, shapes: dict, sparsity: float, params: dict) -> dict:
+        """Fraction of units removed per hidden layer (the output layer's classes are never removed)."""
+        names = list(shapes)[:-1]
+        return {k: 1.0 - max(1, keep_count(shapes[k][0], sparsity)) / shapes[k][0] for k in names}
 
     def pairs(self) -> list[tuple[str, str]]:
         """(producer, consumer) weight fqns: the units of the producer feed the consumer."""
@@ -35,7 +57,7 @@ class StructuredSparsifier(MaskSparsifier):
 
     def unit_norms(self, fqn: str) -> torch.Tensor:
         w = self.weight(fqn)
-        return w.detach().reshape(w.shape[0], -1).norm(dim=1)  # (units,)
+        return w.detach().reshape(w.shape[0], -1).norm(p=1 if self.norm == "l1" else 2, dim=1)  # (units,)
 
     def regularizer(self) -> torch.Tensor | None:
         if not self.group_lasso:
@@ -53,7 +75,7 @@ class StructuredSparsifier(MaskSparsifier):
         """Weight masks that remove whole units: the unit's row in its layer and its column in the next.
 
         >>> from engine.sparse.models import MLP
-        >>> sp = StructuredSparsifier(0.5); sp.prepare(MLP(3, (4,), 2))
+        >>> sp = StructuredSparsifier(sparsity=0.5); sp.prepare(MLP(3, (4,), 2))
         >>> m = sp.masks_from_units({"layers.0.weight": torch.tensor([True, False, True, False])})
         >>> m["layers.0.weight"].all(1).tolist(), m["layers.1.weight"].all(0).tolist()
         ([True, False, True, False], [True, False, True, False])
@@ -71,13 +93,10 @@ class StructuredSparsifier(MaskSparsifier):
                 masks[consumer] &= keep.repeat_interleave(per).reshape(1, -1)
         return masks
 
-    def step(self, use_path: bool = True) -> None:
+    def step(self) -> None:
         units = self.unit_masks()
         self.set_masks(self.masks_from_units(units))
         self.extra_result["units_kept"] = {k: int(v.sum()) for k, v in units.items()}
-
-    def total_epochs(self, epochs: int, finetune_epochs: int) -> int:
-        return epochs + finetune_epochs
 
     def run(self, trainer) -> None:
         if not trainer.train(trainer.config.epochs, phase="train (dense" + (", group lasso)" if self.group_lasso else ")")):
@@ -87,4 +106,3 @@ class StructuredSparsifier(MaskSparsifier):
         trainer.train(trainer.config.finetune_epochs, phase="fine-tune")
 
 
-FACTORIES = {"structured": lambda c: StructuredSparsifier(c.sparsity, c.group_lasso)}

@@ -59,7 +59,7 @@ def write_mnist(folder, n_train=40, n_test=20, side=28, *, gz=False, seed=0) -> 
 )
 def test_impossible_settings_are_refused_when_the_config_is_made(bad, words):
     with pytest.raises(ConfigError, match=words):
-        SparseConfig(**bad)
+        SparseConfig.from_dict(bad)
 
 
 def test_a_layer_too_small_for_the_nm_pattern_is_refused_by_preflight_naming_the_layer():

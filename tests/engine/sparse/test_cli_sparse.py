@@ -88,6 +88,30 @@ def test_sweep_writes_one_row_per_run(tmp_path):
     assert len((tmp_path / "rows.csv").read_text().strip().splitlines()) == 1 + len(rows)
 
 
+def test_method_flags_come_from_the_method_class_and_old_flags_still_work(tmp_path):
+    rc, r = _run(tmp_path, "sparse", "--method", "set", "--zeta", "0.2", "--update", "steps", *FAST,
+                 "--speed-meter", "false")
+    assert rc == 0
+    run = RunStore(tmp_path / "runs.db").get_run(r["run_id"])
+    p = run.config["method_params"]
+    assert (p["zeta"], p["update"], p["update_every"], p["drop"]) == (0.2, "steps", 2, "signed")  # --update-every 2
+    rc, r = _run(tmp_path, "sparse", "--method", "nm-srste", "--srste-decay", "0.001", *FAST, "--speed-meter", "false")
+    assert rc == 0 and RunStore(tmp_path / "runs.db").get_run(r["run_id"]).config["method_params"]["decay"] == 0.001
+    rc, r = _run(tmp_path, "sparse", "--method", "imp", "--method-params", '{"rounds": 1, "rewind": "init"}', *FAST,
+                 "--speed-meter", "false")
+    assert rc == 0 and RunStore(tmp_path / "runs.db").get_run(r["run_id"]).config["method_params"]["rewind"] == "init"
+
+
+def test_structured_result_reports_units_removed_and_weight_sparsity(tmp_path):
+    rc, r = _run(tmp_path, "sparse", "--method", "structured", "--sparsity", "0.5", *FAST, "--speed-meter", "false")
+    assert rc == 0
+    led = r["ledger"]
+    assert (led["counts"], led["axis"], led["per_layer_targets"]) == ("units", "units removed", True)
+    assert led["layers"][0]["units_removed"] == 16 and led["total"]["units_removed"] == 16
+    assert led["total"]["sparsity"] == r["sparsity"] and 0.4 < r["sparsity"] < 0.6
+    assert not any("units have no" in w for w in r["warnings"])  # removed on purpose: no warning
+
+
 def test_sensitivity_writes_the_layer_by_sparsity_matrix(tmp_path):
     rc, r = _run(tmp_path, "sensitivity", "--sparsities", "0.5,0.99", "--hidden", "16", "--epochs", "1",
                  "--batch-size", "256", "--quiet")
@@ -109,6 +133,10 @@ def test_sensitivity_writes_the_layer_by_sparsity_matrix(tmp_path):
         (["sweep", "--methods", "magnitude,prune-it"], "Unknown method"),
         (["sweep", "--methods", "nm-srste", "--nm", "2:8", "--hidden", "12"], "not a multiple of 8"),
         (["sensitivity", "--sparsities", "0.5,1.0"], "impossible"),
+        (["sparse", "--method", "rigl", "--zeta", "0.2"], "The method rigl takes"),
+        (["sparse", "--method", "set", "--zeta", "lots"], "'zeta' must be a float"),
+        (["sparse", "--method", "gmp", "--scope", "all"], "must be one of layer, global"),
+        (["sparse", "--method", "imp", "--method-params", "[1]"], "JSON object"),
     ],
 )
 def test_bad_input_fails_before_a_run_is_recorded(tmp_path, capsys, argv, words):

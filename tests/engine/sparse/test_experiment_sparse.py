@@ -19,15 +19,15 @@ TINY = dict(hidden=(32,), epochs=2, finetune_epochs=1, batch_size=128)
         (dict(sparsity=-0.1), "Sparsity"),
         (dict(epochs=0), "Epochs"),
         (dict(method="pruneall"), "Unknown method"),
-        (dict(nm="4:4"), "smaller than M"),
-        (dict(nm="2-4"), "2:4"),
+        (dict(method="nm-srste", nm="4:4"), "smaller than M"),
+        (dict(method="nm-decay", method_params={"nm": "2-4"}), "2:4"),
         (dict(dataset="mnist"), "folder"),
         (dict(model="cnn", dataset="moons"), "CNN"),
     ],
 )
 def test_impossible_settings_are_refused_with_a_clear_message(bad, words):
     with pytest.raises(ConfigError, match=words):
-        SparseConfig(**bad)
+        SparseConfig.from_dict(bad)
 
 
 def test_registry_exposes_the_three_kinds():
@@ -37,7 +37,7 @@ def test_registry_exposes_the_three_kinds():
 
 def test_run_reports_metrics_masks_and_a_complete_result():
     rep = MemoryReporter()
-    result = run_sparse(SparseConfig(**TINY, sparsity=0.9, scope="layer"), rep)
+    result = run_sparse(SparseConfig(**TINY, sparsity=0.9, method_params={"scope": "layer"}), rep)
     for name in ("train/loss", "train/accuracy", "val/accuracy", "sparsity", "density/layers.0.weight"):
         assert len(rep.values(name)) == 3, name  # one per epoch (2 train + 1 fine-tune)
     mask = rep.snapshots["mask/layers.0.weight"][-1][1]

@@ -70,8 +70,9 @@ def test_sweep_refuses_bad_settings_before_running():
 
 def test_summary_spread_is_zero_for_one_seed():
     rows = [{"method": "set", "requested_sparsity": 0.9, "seed": 0, "test_accuracy": 0.8, "sparsity": 0.9}]
-    assert summarize_rows(rows) == [{"method": "set", "requested_sparsity": 0.9, "sparsity": 0.9, "mean": 0.8,
-                                     "std": 0.0, "min": 0.8, "max": 0.8, "n_seeds": 1}]
+    assert summarize_rows(rows) == [{"method": "set", "axis": "weight sparsity", "control": 0.9,
+                                     "requested_sparsity": 0.9, "sparsity": 0.9, "mean": 0.8,
+                                     "std": 0.0, "min": 0.8, "max": 0.8, "n": 1, "n_seeds": 1}]
 
 
 def test_sensitivity_reports_a_layer_by_sparsity_accuracy_matrix():
@@ -93,3 +94,42 @@ def test_sensitivity_prunes_one_layer_at_a_time_and_restores_the_others():
     a = EXPERIMENTS["sensitivity"][1](config, MemoryReporter())
     b = EXPERIMENTS["sensitivity"][1](config, MemoryReporter())
     assert a["accuracy"] == b["accuracy"]  # seeded, and each cell starts from the same dense weights
+
+
+def test_rows_carry_the_axis_the_method_controls_and_the_weight_sparsity_reached():
+    config = SweepConfig(methods=("structured", "rigl"), sparsities=(0.5,), seeds=(0,), include_dense=False,
+                         **{**TINY, "hidden": (16, 16)})
+    rows = {r["method"]: r for r in _sweep(config)["rows"]}
+    s, r = rows["structured"], rows["rigl"]
+    assert (s["axis"], s["control"], r["axis"], r["control"]) == ("units removed", 0.5, "weight sparsity", 0.5)
+    assert s["sparsity"] == pytest.approx((512 + 192 + 80) / 1440, abs=1e-4)  # half the units of 16, 16: 54 % of weights
+    assert r["sparsity"] == pytest.approx(0.5, abs=0.01)
+    summary = {p["method"]: p for p in summarize_rows(list(rows.values()))}
+    assert summary["structured"]["axis"] == "units removed" and summary["structured"]["n"] == 1
+
+
+def test_sweep_scope_default_leaves_each_method_its_own():
+    gmp, mag = (c for c in sweep_configs(SweepConfig(methods=("gmp", "magnitude"), sparsities=(0.9,),
+                                                     include_dense=False)))
+    assert (gmp.method_params["scope"], mag.method_params["scope"]) == ("layer", "global")
+    forced = sweep_configs(SweepConfig(methods=("gmp",), sparsities=(0.9,), include_dense=False, scope="global"))
+    assert forced[0].method_params["scope"] == "global"
+
+
+def test_partial_rows_never_report_the_request_as_reached():
+    from engine.sparse.sweep import partial_rows
+
+    cfg = {"methods": ["magnitude"], "sparsities": [0.5, 0.9], "seeds": [0], "include_dense": False}
+    rows = partial_rows(cfg, [("test_accuracy/magnitude", 0, 0.9), ("sweep/sparsity", 0, 0.4987),
+                              ("test_accuracy/magnitude", 1, 0.8)])
+    assert [(r["control"], r["sparsity"]) for r in rows] == [(0.5, 0.4987), (0.9, None)]
+    assert partial_rows({"methods": ["nope"]}, []) == []
+
+
+def test_rows_from_stored_runs_read_old_flat_configs_and_skip_unfinished():
+    from engine.sparse.sweep import rows_from_results
+
+    old = ({"method": "set", "sparsity": 0.9, "seed": 1, "drop_decay": "cosine"},
+           {"test_accuracy": 0.9, "sparsity": 0.9, "requested_sparsity": 0.9, "val_accuracy": 0.9})
+    rows = rows_from_results([old, ({"method": "rigl"}, {})])
+    assert [(r["method"], r["axis"], r["control"], r["seed"]) for r in rows] == [("set", "weight sparsity", 0.9, 1)]
