@@ -50,7 +50,7 @@ def preflight(config: SparseConfig) -> None:
 
 
 def speed_meter(model, data, *, budget_s: float = 0.6) -> list[dict]:
-    """The speed meter's rows for the trained ``model``: dense vs torch CSR vs scipy CSR, batch 1 and 64.
+    """The speed meter's rows for the trained ``model``: dense vs compacted vs torch/scipy CSR, batch 1 and 64.
 
     Each row (``engine.sparse.speed.measure_speed``): backend, batch, median_ms, p90_ms, repeats,
     speedup_vs_dense (measured), theoretical_flop_ratio (dense / non-zero MACs), density,
@@ -61,7 +61,7 @@ def speed_meter(model, data, *, budget_s: float = 0.6) -> list[dict]:
     rows = measure_speed(model, tuple(data.x_train.shape[1:]), batch_sizes=(1, 64), budget_s=budget_s, threads=1)
     for r in rows:
         for k in ("speedup_vs_dense", "theoretical_flop_ratio"):
-            if not np.isfinite(r[k]):
+            if r[k] is not None and not np.isfinite(r[k]):  # an untimed N:M row holds None
                 r[k] = None
     return rows
 
