@@ -159,7 +159,7 @@ def compact_number(n: float) -> str:
     for size, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(n) >= size:
             v = n / size
-            return f"{v:.3g} {unit}" if v < 100 else f"{v:.0f} {unit}"
+            return f"{v:.{2 if v < 10 else 1 if v < 100 else 0}f} {unit}"
     return f"{n:.0f}"
 
 
