@@ -39,8 +39,8 @@ def curves(df: pd.DataFrame, names: list[str], *, title: str, y_title: str = "",
     return fig
 
 
-PRUNED = "#ffffff"  # colour of a pruned weight: white, distinct from any kept one
-# Mask colours say kept or pruned, never |w|: exact 0 (all pruned) is white, any kept share is at
+PRUNED = "#e6e6e6"  # colour of a pruned weight: light grey, distinct from any kept one and from the page
+# Mask colours say kept or pruned, never |w|: exact 0 (all pruned) is grey, any kept share is at
 # least a clear mid-blue, so a block holding one kept weight is never drawn as pale as a pruned one.
 MASK_SCALE = [[0.0, PRUNED], [1e-6, "#9ecae1"], [1.0, KEPT]]
 MASK_HOVER_CELLS = 256 * 256  # above this many cells the hoverable mask is block-averaged
@@ -54,16 +54,18 @@ def _mask_height(rows: int, cols: int, height: int | None, width: int = 360) -> 
 
 
 def _mask_title(title: str) -> dict:
-    return dict(text=title, font_size=12, x=0, xanchor="left", y=0.98, yanchor="top", automargin=True)
+    """A small left-aligned title in the top margin (two lines: name and shape, then kept share)."""
+    return dict(text=title, font_size=12, x=0, xref="paper", xanchor="left", y=1, yref="paper", yanchor="bottom",
+                pad=dict(b=6), automargin=True)
 
 
 def mask_figure(mask: np.ndarray, *, title: str, height: int | None = None, max_side: int = 256) -> go.Figure:
-    """A layer's binary mask (rows = output units, columns = inputs): dark = kept, white = pruned.
+    """A layer's binary mask (rows = output units, columns = inputs): dark blue = kept, grey = pruned.
 
     The live view: one PNG (``binary_string``), pixels square (the true aspect ratio), hover gives
     the row and column (the PNG carries no values; ``mask_hover_figure`` does, once a run is
     finished). Above ``max_side`` px per side pixels are block shares of kept weights (any share
-    > 0 is at least mid-blue; only an all-pruned block is white).
+    > 0 is at least mid-blue; only an all-pruned block is grey).
     """
     m = np.asarray(mask, dtype=float)
     m = m.reshape(m.shape[0], -1) if m.ndim > 1 else m[None, :]
@@ -116,15 +118,15 @@ def mask_hover_figure(mask: np.ndarray, weights: np.ndarray | None, *, title: st
 
 
 def mask_rgb(share: np.ndarray) -> np.ndarray:
-    """Kept share per pixel (0–1) -> RGB: 0 white; (0, 1] from mid-blue to ``KEPT`` (``MASK_SCALE``).
+    """Kept share per pixel (0–1) -> RGB: 0 grey (``PRUNED``); (0, 1] from mid-blue to ``KEPT`` (``MASK_SCALE``).
 
     >>> mask_rgb(np.array([[0.0, 0.01, 1.0]]))[0].tolist()
-    [[255, 255, 255], [157, 201, 224], [31, 59, 115]]
+    [[230, 230, 230], [157, 201, 224], [31, 59, 115]]
     """
     a = np.nan_to_num(np.asarray(share, dtype=float), nan=0.0)
     lo, hi = np.array([0x9e, 0xca, 0xe1], float), np.array([0x1f, 0x3b, 0x73], float)
     rgb = lo + (hi - lo) * a[..., None]
-    rgb[a <= 0] = 255.0
+    rgb[a <= 0] = 230.0  # PRUNED
     return np.rint(rgb).astype(np.uint8)
 
 
@@ -138,18 +140,18 @@ def _block(shape: tuple[int, int], max_side: int) -> tuple[int, int]:
 
 def _mask_axes(fig: go.Figure, shape: tuple[int, int], title: str, height: int | None) -> None:
     rows, cols = shape
-    fig.update_layout(title=_mask_title(title), margin=dict(l=36, r=8, t=56, b=28),
-                      height=_mask_height(rows, cols, height), plot_bgcolor="#e6e6e6")
-    fig.update_xaxes(visible=True, showgrid=False, zeroline=False, range=[-0.5, cols - 0.5], constrain="domain",
-                     title=None, tickfont_size=10, nticks=5)
-    fig.update_yaxes(visible=True, showgrid=False, zeroline=False, range=[rows - 0.5, -0.5], scaleanchor="x",
-                     scaleratio=1, constrain="domain", title=None, tickfont_size=10, nticks=5)
+    fig.update_layout(title=_mask_title(title), margin=dict(l=36, r=8, t=60, b=28),
+                      height=_mask_height(rows, cols, height), plot_bgcolor="white")
+    frame = dict(visible=True, showgrid=False, zeroline=False, showline=False, title=None, tickfont_size=10,
+                 nticks=5, constrain="domain")
+    fig.update_xaxes(range=[-0.5, cols - 0.5], **frame)
+    fig.update_yaxes(range=[rows - 0.5, -0.5], scaleanchor="x", scaleratio=1, **frame)
 
 
 def nm_zoom(mask: np.ndarray, m: int, *, title: str, height: int = 300) -> go.Figure:
     """A small corner of an N:M mask at full resolution, with a line between every group of ``m`` inputs."""
     z = np.asarray(mask, dtype=float)
-    fig = go.Figure(go.Heatmap(z=z, colorscale=[[0, "white"], [1, KEPT]], zmin=0, zmax=1, showscale=False,
+    fig = go.Figure(go.Heatmap(z=z, colorscale=[[0, PRUNED], [1, KEPT]], zmin=0, zmax=1, showscale=False,
                                xgap=1, ygap=1, hovertemplate="unit %{y}, input %{x}: %{z}<extra></extra>"))
     for x in range(m, z.shape[1], m):
         fig.add_vline(x=x - 0.5, line_color="#d62728", line_width=2)
@@ -318,7 +320,9 @@ def sparsity_ticks(sparsities, *, density: bool) -> tuple[list[float], list[str]
     """
     vals = [float(v) for v in sparsities if v is not None and np.isfinite(v)]
     lo, hi = (min(vals), max(vals)) if vals else (0.0, 0.99)
-    ticks = [t for t in SPARSITY_TICKS if lo - 1e-9 <= t <= hi + 1e-9 or (t == 0.0 and not density and lo < 0.25)]
+    # within the data's range, compared as densities with 5 % slack (89.99 % reached still gets its 90 % tick)
+    ticks = [t for t in SPARSITY_TICKS if (1 - hi) / 1.05 <= 1 - t <= (1 - lo) * 1.05
+             or (t == 0.0 and not density and lo < 0.25)]
     if density:
         ticks = [t for t in ticks if t > 0 or lo <= 0]
     text = [f"{100 * t:g} %" for t in ticks]
@@ -380,7 +384,7 @@ def accuracy_sparsity(rows: list[dict], *, x_axis: str = "sparsity", height: int
             ys.append(m)
             fig.add_hline(y=m, line_dash="dash", line_color="black",
                           annotation_text=f"dense {m:.1%} ({fmt_std(sd, len(accs))})" if len(accs) > 1
-                          else f"dense {m:.1%} (1 seed)", annotation_position="bottom left")
+                          else f"dense {m:.1%} (1 seed)", annotation_position="top right")
         for i, (method, sub) in enumerate((k, v) for k, v in agg.groupby("method", sort=False) if k != "dense"):
             color = PALETTE[i % len(PALETTE)]
             units = (sub["axis"] == "units removed").any()

@@ -170,39 +170,39 @@ def _headline(run: Run, df: pd.DataFrame, res: dict, rows: list[dict], target: f
     total = sum(r.get("total", 0) for r in rows)
     reached = res.get("sparsity", 1 - kept / total if total else last.get("sparsity", float("nan")))
     # Three columns a row: the values stay whole at 1024 px (five in a row were cut to "90.0…").
-    c = st.columns(3) + st.columns(3)
+    slots = iter(st.columns(3) + st.columns(3))  # filled in order, no gap
     if ledger and ledger.get("counts") == "units":
         units = ledger.get("total", {}).get("units") or sum(l.get("units") or 0 for l in ledger["layers"])
         removed = ledger.get("total", {}).get("units_removed")
         if removed is None:
             removed = sum(l.get("units_removed") or 0 for l in ledger["layers"])
         asked = ledger.get("requested", target)
-        c[0].metric("Units removed", f"{removed:,} of {units:,}",
+        next(slots).metric("Units removed", f"{removed:,} of {units:,}",
                     f"{removed / max(units, 1):.0%} · asked {asked:.0%}" if asked is not None else None,
                     delta_color="off", help="Structured pruning removes whole units (neurons / channels); "
                                             "the output units are never removed.")
-        c[3].metric("Weight sparsity", f"{reached:.2%}", "what removing the units zeroes", delta_color="off",
+        next(slots).metric("Weight sparsity", f"{reached:.2%}", "what removing the units zeroes", delta_color="off",
                     help="Removing a unit zeroes its incoming row and its outgoing column, so the weight "
                          "sparsity is higher than the fraction of units removed.")
     else:
         asked = (ledger or {}).get("requested", target)
-        c[0].metric("Sparsity reached", f"{reached:.2%}", f"asked {asked:.0%}" if asked is not None else None,
+        next(slots).metric("Sparsity reached", f"{reached:.2%}", f"asked {asked:.0%}" if asked is not None else None,
                     delta_color="off", help=f"Fraction of the prunable weights that are zero: {reached:.4%}.")
     if "test_accuracy" in res:
-        c[1].metric("Test accuracy", f"{res['test_accuracy']:.2%}", f"val {res['val_accuracy']:.2%}", delta_color="off",
+        next(slots).metric("Test accuracy", f"{res['test_accuracy']:.2%}", f"val {res['val_accuracy']:.2%}", delta_color="off",
                     help=f"test {res['test_accuracy']:.4%}, validation {res['val_accuracy']:.4%}")
     elif "val/accuracy" in last:
-        c[1].metric("Val. accuracy", f"{last['val/accuracy']:.1%}", "latest epoch", delta_color="off")
+        next(slots).metric("Val. accuracy", f"{last['val/accuracy']:.1%}", "latest epoch", delta_color="off")
     if total:
-        c[2].metric("Weights kept", compact_number(kept), f"of {compact_number(total)}", delta_color="off",
+        next(slots).metric("Weights kept", compact_number(kept), f"of {compact_number(total)}", delta_color="off",
                     help=f"{kept:,} of {total:,} entries of the masked weight matrices (biases are never pruned).")
     if "params_total" in res:
-        c[4].metric("Parameters ≠ 0", compact_number(res["params_nonzero"]),
+        next(slots).metric("Parameters ≠ 0", compact_number(res["params_nonzero"]),
                     f"of {compact_number(res['params_total'])} (+ biases)", delta_color="off",
                     help=f"{res['params_nonzero']:,} of {res['params_total']:,}, biases included.")
     if res.get("flops_dense"):
         ratio = res["flops_dense"] / max(res["flops_sparse"], 1)
-        c[5].metric("FLOPs per example", compact_number(res["flops_sparse"]), f"{ratio:.1f}× fewer than dense",
+        next(slots).metric("FLOPs per example", compact_number(res["flops_sparse"]), f"{ratio:.1f}× fewer than dense",
                     delta_color="off", help=f"2 × multiply-accumulates of the prunable layers, scaled by their "
                                             f"density: {res['flops_sparse']:,}; dense: {res['flops_dense']:,}.")
 
@@ -210,7 +210,7 @@ def _headline(run: Run, df: pd.DataFrame, res: dict, rows: list[dict], target: f
 def _masks(store: RunStore, run: Run, masks: dict[str, tuple[int, np.ndarray]], key: str,
            final: int | None = None) -> None:
     live_view = run.active or final is None
-    st.markdown("**Masks** — one square per weight, true proportions: dark = kept, white = pruned; rows are "
+    st.markdown("**Masks** — one square per weight, true proportions: dark blue = kept, grey = pruned; rows are "
                 "output units, columns inputs." + (" Hover a cell for its state and weight." if not live_view else
                                                   " Hover gives the row and column (values once the run is done)."))
     names = list(masks)[:MAX_LAYERS_SHOWN]
@@ -224,6 +224,8 @@ def _masks(store: RunStore, run: Run, masks: dict[str, tuple[int, np.ndarray]], 
             fig = sf.mask_figure(m2, title=title)
         else:
             w = weights.get(name)
+            if w is not None and w[0] != step:
+                w = None  # weights of another step would misstate the values: hover gives the state only
             k = (run.id, name, step, title)
             if k not in _HOVER:  # a finished run's masks do not change: build the hoverable figure once
                 if len(_HOVER) > 32:
@@ -418,9 +420,11 @@ def draw_rows(rows: list[dict], key: str, *, store: RunStore | None = None) -> N
     agg = sf.sweep_frame(rows)
     table = pd.DataFrame({
         "method": agg["method"], "axis": agg["axis"], "requested": agg["control"],
-        "reached (weights)": agg["sparsity"], "mean test acc": agg["mean"], "std": agg["std"], "seeds": agg["n"]})
-    st.dataframe(table.style.format({"requested": "{:.0%}", "reached (weights)": "{:.2%}", "mean test acc": "{:.2%}",
-                                     "std": "{:.2%}"}, na_rep="–"), hide_index=True, width="stretch")
+        "reached (weights)": agg["sparsity"], "mean test acc": agg["mean"],
+        "std": ["–" if n < 2 or not np.isfinite(v) else f"{100 * v:.2f} %" for v, n in zip(agg["std"], agg["n"])],
+        "seeds": agg["n"]})
+    st.dataframe(table.style.format({"requested": "{:.0%}", "reached (weights)": "{:.2%}", "mean test acc": "{:.2%}"}),
+                 hide_index=True, width="stretch")
     st.caption("std is the spread across seeds; “–” means one seed (no spread measured).")
     _open_point(event, rows, store, key)
 

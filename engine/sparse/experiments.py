@@ -149,6 +149,11 @@ def _run_sparse(config: SparseConfig, reporter) -> dict:
     finally:
         if sparsifier.groups:
             trainer.snapshot_masks(force=True)
+            from engine.sparse.masks import as_2d  # the final weights too, so every figure shows the last step
+
+            for fqn in sparsifier.fqns:
+                reporter.snapshot(f"weight/{fqn}", as_2d(sparsifier.weight(fqn).detach()).numpy().astype(np.float32),
+                                  trainer.step, force=True)
     result = summarize(config, model, sparsifier, data, time.perf_counter() - t0)
     result.update(getattr(sparsifier, "extra_result", {}))
     result["stopped"] = trainer.stopped
