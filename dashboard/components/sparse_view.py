@@ -106,8 +106,9 @@ def draw_sparse(store: RunStore, run: Run) -> None:
     rows = res.get("layers") or live_ledger({k: v[1] for k, v in masks.items()})
     final = None if run.active else _final_step(res, masks)
     _headline(run, df, res, rows, target, ledger)
+    note = st.empty()  # the same slot live and finished, so the figures below keep their places
     if final is not None:
-        st.caption(f"Every figure below shows the finished run's final state (step {final:,}) unless its title "
+        note.caption(f"Every figure below shows the finished run's final state (step {final:,}) unless its title "
                    "names another step.")
     if not df.empty:
         a, b = st.columns(2)

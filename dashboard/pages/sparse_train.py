@@ -17,9 +17,10 @@ values = train_form("st")
 explain("sparse_methods", expanded=False, title=f"About {values['method']} and its family")
 
 with guard("Cannot start the run"):
+    checking = st.empty()  # the spinner's slot exists on every rerun: the run view below never shifts (no faded copies)
     if st.button("Train", type="primary", icon=":material/play_arrow:", key="st-start"):
         config = make_config(SparseConfig, values)
-        with st.spinner("Checking data and model…"):
+        with checking, st.spinner("Checking data and model…"):
             from engine.sparse.experiments import preflight
 
             preflight(config)  # reads the data and builds the model: bad input fails here, before the run
