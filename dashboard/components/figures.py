@@ -105,3 +105,41 @@ def bars(labels, values, *, title: str = "", target: float | None = None, height
         fig.add_vline(x=target, line_dash="dash", annotation_text="target")
     fig.update_layout(title=title, margin=MARGIN, height=height, yaxis_autorange="reversed")
     return fig
+
+
+ALIGN = {"fraction": "fraction of training", "epoch": "epoch (n-th report)", "step": "optimiser step"}
+
+
+def align_runs(series: dict, *, by: str = "fraction"):
+    """One long frame (run, x, value) of several runs' metric, lined up by ``by``.
+
+    ``series`` maps a run label to ``(frame with step and value, total steps, config)``. ``by``:
+    "fraction" = step / total steps (the run's own length, or its last step if unknown), so runs
+    of different lengths or batch sizes share 0–100 %; "epoch" = 1, 2, … the n-th value reported
+    (metrics the engines report once per epoch, e.g. val/accuracy); "step" = the raw step.
+
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"step": [50, 100], "value": [0.5, 0.9]})
+    >>> g = pd.DataFrame({"step": [10, 20, 30, 40], "value": [0.4, 0.6, 0.7, 0.8]})
+    >>> a = align_runs({"a": (f, 100, {}), "b": (g, 40, {})}, by="fraction")
+    >>> a[a["run"] == "b"]["x"].tolist(), align_runs({"a": (f, 100, {})}, by="epoch")["x"].tolist()
+    ([0.25, 0.5, 0.75, 1.0], [1, 2])
+    """
+    import pandas as pd
+
+    if by not in ALIGN:
+        raise ValueError(f"by must be one of {', '.join(ALIGN)}")
+    parts = []
+    for label, (frame, total, _config) in series.items():
+        f = frame.sort_values("step")
+        if f.empty:
+            continue
+        if by == "fraction":
+            length = total if total else f["step"].max()
+            x = f["step"] / max(length, 1)
+        elif by == "epoch":
+            x = pd.Series(range(1, len(f) + 1), index=f.index)
+        else:
+            x = f["step"]
+        parts.append(pd.DataFrame({"run": label, "x": x.to_numpy(), "value": f["value"].to_numpy()}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["run", "x", "value"])

@@ -44,11 +44,12 @@ def live(run_id: int, draw: Callable[[RunStore, Run], None], *, key: str, interv
         cols = st.columns([5, 1])
         with cols[0]:
             status_line(run)
+        bar = st.empty()  # one slot, running or not: what is drawn below keeps its place when the run ends
         if run.active:
             with cols[1]:
                 if st.button("Cancel", key=f"{key}-cancel-{run_id}", icon=":material/stop:"):
                     jobs.cancel(run_id)
-            st.progress(run.fraction, text=f"step {run.step} / {run.total or '?'}")
+            bar.progress(run.fraction, text=f"step {run.step} / {run.total or '?'}")
         with guard("drawing the run"):
             draw(store, run)
         if every is not None and not run.active:

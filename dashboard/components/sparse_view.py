@@ -61,6 +61,7 @@ def run_ledger(config: dict, res: dict, masks: dict[str, np.ndarray]) -> tuple[l
 
 
 _SLOW: dict[tuple, tuple[float, object]] = {}  # (what, run id, layer) -> (built at, figure)
+_HOVER: dict[tuple, object] = {}  # (run id, layer, step, title) -> hoverable mask of a finished run
 HISTOGRAMS_EVERY = 2.0  # s between live redraws of the weight histograms
 
 
@@ -100,63 +101,137 @@ def draw_sparse(store: RunStore, run: Run) -> None:
             st.info("Loading the data and building the model; the first curves appear after the first epoch.")
         return
     target = res.get("requested_sparsity", requested_sparsity(cfg))
-    rows, led = run_ledger(cfg, res, {k: v[1] for k, v in masks.items()})
-    _headline(run, df, res, rows, target)
+    rows, ledger = run_ledger(cfg, res, {k: v[1] for k, v in masks.items()})
+    final = None if run.active else _final_step(res, masks)
+    _headline(run, df, res, rows, target, ledger)
+    note = st.empty()  # the same slot live and finished, so the figures below keep their places
+    if final is not None:
+        note.caption(f"Every figure below shows the finished run's final state (step {final:,}) unless its title "
+                   "names another step.")
     if not df.empty:
         a, b = st.columns(2)
         a.plotly_chart(sf.curves(df, ["train/loss"], title="Training loss", y_title="cross-entropy"), key=f"{key}-loss")
         acc = [n for n in ("train/accuracy", "val/accuracy", "soup/val_accuracy") if n in set(df["name"])]
         b.plotly_chart(sf.curves(df, acc, title="Accuracy", y_title="accuracy", y_range=(0, 1.02)), key=f"{key}-acc")
     if masks:
-        _masks(store, run, masks, key)
-    if rows:
+        _masks(store, run, masks, key, final)
+    if ledger:
+        left, right = st.columns([3, 2])
+        left.plotly_chart(ledger_bars(ledger), key=f"{key}-bars")
+        with right:
+            explain("sparse_ledger")
+        ledger_table(ledger, res)
+    elif rows:
         left, right = st.columns([3, 2])
         left.plotly_chart(sf.sparsity_bars([r["name"] for r in rows], [1 - r["density"] for r in rows],
                                            [None if r.get("target_density") is None else 1 - r["target_density"]
                                             for r in rows], requested=target), key=f"{key}-bars")
         with right:
             explain("sparse_ledger")
-        _ledger(rows, res, led)
-    _weights(store, run, key)
+        _ledger(rows, res)
+    _weights(store, run, key, final)
     _boundary(store, run, key)
     if res and not run.active:
         _speed(res, key)
         _downloads(store, run, key)
 
 
-def _headline(run: Run, df: pd.DataFrame, res: dict, rows: list[dict], target: float) -> None:
+def _final_step(res: dict, masks: dict[str, tuple[int, np.ndarray]]) -> int | None:
+    """The step a finished run ended at (``result["steps"]``, else its last mask snapshot)."""
+    if res.get("steps") is not None:
+        return int(res["steps"])
+    return max((s for s, _ in masks.values()), default=None)
+
+
+def _step_note(step: int, final: int | None) -> str:
+    """`` · step 120`` while live or when a figure's step differs from the final one; "" otherwise."""
+    return "" if final is not None and step == final else f" · step {step:,}"
+
+
+def compact_number(n: float) -> str:
+    """A short label for a big count: 85,002 -> "85.0 k", 1,234,567 -> "1.23 M".
+
+    >>> compact_number(85002), compact_number(1234567), compact_number(512)
+    ('85.0 k', '1.23 M', '512')
+    """
+    n = float(n)
+    for size, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= size:
+            v = n / size
+            return f"{v:.{2 if v < 10 else 1 if v < 100 else 0}f} {unit}"
+    return f"{n:.0f}"
+
+
+def _headline(run: Run, df: pd.DataFrame, res: dict, rows: list[dict], target: float,
+              ledger: dict | None = None) -> None:
     last = df.sort_values("step").groupby("name")["value"].last() if not df.empty else pd.Series(dtype=float)
-    kept = sum(r["kept"] for r in rows)
-    total = sum(r["total"] for r in rows)
+    kept = sum(r.get("kept", 0) for r in rows)
+    total = sum(r.get("total", 0) for r in rows)
     reached = res.get("sparsity", 1 - kept / total if total else last.get("sparsity", float("nan")))
-    c = st.columns(5)
-    c[0].metric("Sparsity reached", f"{reached:.2%}", f"requested {target:.0%}", delta_color="off")
+    # Three columns a row: the values stay whole at 1024 px (five in a row were cut to "90.0…").
+    slots = iter(st.columns(3) + st.columns(3))  # filled in order, no gap
+    if ledger and ledger.get("counts") == "units":
+        units = ledger.get("total", {}).get("units") or sum(l.get("units") or 0 for l in ledger["layers"])
+        removed = ledger.get("total", {}).get("units_removed")
+        if removed is None:
+            removed = sum(l.get("units_removed") or 0 for l in ledger["layers"])
+        asked = ledger.get("requested", target)
+        next(slots).metric("Units removed", f"{removed:,} of {units:,}",
+                    f"{removed / max(units, 1):.0%} · asked {asked:.0%}" if asked is not None else None,
+                    delta_color="off", help="Structured pruning removes whole units (neurons / channels); "
+                                            "the output units are never removed.")
+        next(slots).metric("Weight sparsity", f"{reached:.2%}", "what removing the units zeroes", delta_color="off",
+                    help="Removing a unit zeroes its incoming row and its outgoing column, so the weight "
+                         "sparsity is higher than the fraction of units removed.")
+    else:
+        asked = (ledger or {}).get("requested", target)
+        next(slots).metric("Sparsity reached", f"{reached:.2%}", f"asked {asked:.0%}" if asked is not None else None,
+                    delta_color="off", help=f"Fraction of the prunable weights that are zero: {reached:.4%}.")
     if "test_accuracy" in res:
-        c[1].metric("Test accuracy", f"{res['test_accuracy']:.2%}", f"val {res['val_accuracy']:.2%}", delta_color="off")
+        next(slots).metric("Test accuracy", f"{res['test_accuracy']:.2%}", f"val {res['val_accuracy']:.2%}", delta_color="off",
+                    help=f"test {res['test_accuracy']:.4%}, validation {res['val_accuracy']:.4%}")
     elif "val/accuracy" in last:
-        c[1].metric("Validation accuracy", f"{last['val/accuracy']:.2%}", "latest epoch", delta_color="off")
-    c[2].metric("Prunable weights kept", f"{kept:,}", f"of {total:,}", delta_color="off",
-                help="Non-zero entries of the masked weight matrices (biases are never pruned).")
+        next(slots).metric("Val. accuracy", f"{last['val/accuracy']:.1%}", "latest epoch", delta_color="off")
+    if total:
+        next(slots).metric("Weights kept", compact_number(kept), f"of {compact_number(total)}", delta_color="off",
+                    help=f"{kept:,} of {total:,} entries of the masked weight matrices (biases are never pruned).")
     if "params_total" in res:
-        c[3].metric("Parameters ≠ 0", f"{res['params_nonzero']:,}", f"of {res['params_total']:,} (with biases)",
-                    delta_color="off")
+        next(slots).metric("Parameters ≠ 0", compact_number(res["params_nonzero"]),
+                    f"of {compact_number(res['params_total'])} (+ biases)", delta_color="off",
+                    help=f"{res['params_nonzero']:,} of {res['params_total']:,}, biases included.")
     if res.get("flops_dense"):
         ratio = res["flops_dense"] / max(res["flops_sparse"], 1)
-        c[4].metric("FLOPs per example", f"{res['flops_sparse']:,}", f"{ratio:.1f}× fewer than dense",
+        next(slots).metric("FLOPs per example", compact_number(res["flops_sparse"]), f"{ratio:.1f}× fewer than dense",
                     delta_color="off", help=f"2 × multiply-accumulates of the prunable layers, scaled by their "
-                                            f"density; dense: {res['flops_dense']:,}.")
+                                            f"density: {res['flops_sparse']:,}; dense: {res['flops_dense']:,}.")
 
 
-def _masks(store: RunStore, run: Run, masks: dict[str, tuple[int, np.ndarray]], key: str) -> None:
-    st.markdown("**Masks** — one pixel per weight: dark = kept, white = pruned; rows are output units, "
-                "columns inputs.")
+def _masks(store: RunStore, run: Run, masks: dict[str, tuple[int, np.ndarray]], key: str,
+           final: int | None = None) -> None:
+    live_view = run.active or final is None
+    st.markdown("**Masks** — one square per weight, true proportions: dark blue = kept, grey = pruned; rows are "
+                "output units, columns inputs." + (" Hover a cell for its state and weight." if not live_view else
+                                                  " Hover gives the row and column (values once the run is done)."))
     names = list(masks)[:MAX_LAYERS_SHOWN]
     cols = st.columns(min(3, len(names)))
+    weights = {} if live_view else _latest(store, run.id, "weight/")
     for i, name in enumerate(names):
         step, m = masks[name]
         m2 = m.reshape(m.shape[0], -1)
-        title = f"{sf.short(name)} {m2.shape[0]}×{m2.shape[1]} · {m2.mean():.1%} kept · step {step}"
-        cols[i % len(cols)].plotly_chart(sf.mask_figure(m2, title=title), key=f"{key}-mask-{name}")
+        title = f"{sf.short(name)} · {m2.shape[0]}×{m2.shape[1]}<br><sup>{m2.mean():.1%} kept{_step_note(step, final)}</sup>"
+        if live_view:
+            fig = sf.mask_figure(m2, title=title)
+        else:
+            w = weights.get(name)
+            if w is not None and w[0] != step:
+                w = None  # weights of another step would misstate the values: hover gives the state only
+            k = (run.id, name, step, title)
+            if k not in _HOVER:  # a finished run's masks do not change: build the hoverable figure once
+                if len(_HOVER) > 32:
+                    _HOVER.clear()
+                _HOVER[k] = sf.mask_hover_figure(m2, None if w is None else w[1], title=title)
+            fig = _HOVER[k]
+        cols[i % len(cols)].plotly_chart(fig, key=f"{key}-mask-{name}")
     nm = ((run.config.get("method_params") or {}).get("nm") or run.config.get("nm")
           if str(run.config.get("method", "")).startswith("nm-") else None)
     if nm:
@@ -169,6 +244,60 @@ def _masks(store: RunStore, run: Run, masks: dict[str, tuple[int, np.ndarray]], 
     if len(masks) > MAX_LAYERS_SHOWN:
         st.caption(f"{len(masks) - MAX_LAYERS_SHOWN} more layers are in the masks download.")
     explain("sparse_masks", expanded=False, title="How to read the masks")
+
+
+def ledger_bars(ledger: dict):
+    """The engine ledger as bars: weight sparsity per layer; targets only where the method has them."""
+    layers = ledger.get("layers", [])
+    per_layer = bool(ledger.get("per_layer_targets"))
+    units = ledger.get("counts") == "units"
+    fig = sf.sparsity_bars([l["name"] for l in layers], [l.get("sparsity", 1 - l.get("density", 1)) for l in layers],
+                           [l.get("target") if per_layer else None for l in layers],
+                           requested=None if units else ledger.get("requested"))
+    if units:
+        fig.update_traces(selector=dict(name="reached"),
+                          text=[f"{l.get('sparsity', 0):.1%} of weights" +
+                                (f" · {l['units_removed']} of {l['units']} units removed" if l.get("units_removed") else "")
+                                for l in layers])
+    return fig
+
+
+def ledger_table(ledger: dict, res: dict) -> None:
+    """The engine ledger (``result["ledger"]``) as a table: no per-layer target unless the method has one;
+    dead units both ways; units removed on purpose (structured) are reported, not flagged."""
+    units = ledger.get("counts") == "units"
+    per_layer = bool(ledger.get("per_layer_targets"))
+    rows = []
+    for l in ledger.get("layers", []):
+        removed = l.get("units_removed") or 0
+        dead_in, dead_out = l.get("dead_in") or 0, l.get("dead_out") or 0
+        unplanned = max(dead_in, dead_out) - (removed if units else 0)
+        row = {"layer": l["name"], "shape": "×".join(map(str, l.get("shape", []))),
+               **({"kept": l["kept"], "of": l["total"]} if "kept" in l and "total" in l else {}),
+               "density": l.get("density"), "sparsity": l.get("sparsity")}
+        if per_layer:
+            row["target"] = l.get("target")
+        if units:
+            row["units removed"] = f"{removed} of {l.get('units')}" if l.get("units") is not None else "–"
+        row["no input"], row["no output"] = dead_in, dead_out
+        row["flag"] = "collapsed" if l.get("density") == 0 else ("dead units" if unplanned > 0 else "ok")
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    tot = ledger.get("total") or {}
+    what = "units removed and the weight sparsity they cause" if units else "weights pruned"
+    st.markdown(f"**Sparsity ledger** — {what}" + (f"; total weight sparsity {tot['sparsity']:.2%}"
+                                                  if tot.get("sparsity") is not None else ""))
+    if table.empty:
+        return
+    fmt = {c: "{:.2%}" for c in ("density", "sparsity", "target") if c in table}
+    st.dataframe(table.style.apply(lambda r: ["background-color: #fde2e1" if r["flag"] != "ok" else ""] * len(r),
+                                   axis=1).format(fmt, na_rep="–"),
+                 hide_index=True, width="stretch")
+    if not per_layer:
+        st.caption("This method sets no per-layer target (its sparsity is "
+                   + ("a fraction of units" if units else "global or derived") + "), so only reached values are shown.")
+    for w in res.get("warnings", []):
+        st.warning(w, icon=":material/warning:")
 
 
 def _ledger(rows: list[dict], res: dict, led: dict | None = None) -> None:
@@ -214,7 +343,7 @@ def _ledger(rows: list[dict], res: dict, led: dict | None = None) -> None:
         st.warning(w, icon=":material/warning:")
 
 
-def _weights(store: RunStore, run: Run, key: str) -> None:
+def _weights(store: RunStore, run: Run, key: str, final: int | None = None) -> None:
     weights = _latest(store, run.id, "weight/")
     if not weights:
         return
@@ -227,7 +356,7 @@ def _weights(store: RunStore, run: Run, key: str) -> None:
     for i, name in enumerate(names):
         step, w = weights[name]
         fig = _slow_figure("hist", run, name, HISTOGRAMS_EVERY, lambda: sf.weight_histogram(
-            w, title=f"{sf.short(name)}: {int((w != 0).sum()):,} non-zero weights · step {step}"))
+            w, title=f"{sf.short(name)}<br><sup>{int((w != 0).sum()):,} non-zero weights{_step_note(step, final)}</sup>"))
         cols[i % len(cols)].plotly_chart(fig, key=f"{key}-hist-{name}")
 
 
@@ -246,15 +375,24 @@ def _speed(res: dict, key: str) -> None:
     rows = res.get("speed")
     if not rows:
         return
-    st.markdown("**Speed meter** — the trained model's inference, the same weights run three ways")
+    st.markdown("**Speed meter** — the trained model's inference, the same function run on several kernels "
+                "(compacted = a physically smaller dense model without the removed units)")
     left, right = st.columns(2)
     left.plotly_chart(sf.speed_figure(rows), key=f"{key}-speed")
-    table = pd.DataFrame(rows)[["backend", "batch", "median_ms", "speedup_vs_dense", "theoretical_flop_ratio",
-                                "max_abs_diff"]]
-    table.columns = ["backend", "batch", "ms", "speed-up", "ideal (FLOPs)", "max |Δ|"]
+    timed = [r for r in rows if r.get("median_ms") is not None]
+    table = pd.DataFrame(timed)
+    cols = [c for c in ("backend", "batch", "median_ms", "speedup_vs_dense", "theoretical_flop_ratio",
+                        "params", "max_abs_diff") if c in table]
+    table = table[cols].rename(columns={"median_ms": "ms", "speedup_vs_dense": "speed-up",
+                                        "theoretical_flop_ratio": "ideal (FLOPs)", "max_abs_diff": "max |Δ|"})
     with right:
         st.dataframe(table.style.format({"ms": "{:.3f}", "speed-up": "{:.2f}×", "ideal (FLOPs)": "{:.1f}×",
-                                         "max |Δ|": "{:.1e}"}, na_rep="∞"), hide_index=True, width="stretch")
+                                         "max |Δ|": "{:.1e}", "params": "{:,}"}, na_rep="∞"),
+                     hide_index=True, width="stretch")
+        notes = dict.fromkeys(f"{r['backend']}: {r['note']}" for r in rows
+                              if r.get("note") and r["backend"] in ("compacted", "n:m"))
+        for n in notes:
+            st.caption(n)
     explain("sparse_speed")
 
 
@@ -278,17 +416,71 @@ def sweep_rows_from_group(runs: list[Run]) -> list[dict]:
     return rows_from_results([(r.config, r.result or {}) for r in runs if r.status == "finished"])
 
 
-def draw_rows(rows: list[dict], key: str) -> None:
-    """The accuracy–sparsity curves and the summary table of sweep rows."""
+def draw_rows(rows: list[dict], key: str, *, store: RunStore | None = None) -> None:
+    """The accuracy–sparsity curves and the summary table of sweep rows; a click on a point opens it."""
     if not rows:
         st.info("The curves appear here as soon as the first run finishes.")
         return
-    st.plotly_chart(sf.accuracy_sparsity(rows), key=f"{key}-curve")
+    x_axis = st.radio("x axis", list(sf.X_AXES), format_func=sf.X_AXES.get, horizontal=True, key=f"{key}-xaxis",
+                      help="A log density axis spreads out 90 / 95 / 98 / 99 % sparsity.")
+    event = st.plotly_chart(sf.accuracy_sparsity(rows, x_axis=x_axis), key=f"{key}-curve", on_select="rerun",
+                            selection_mode="points")
     agg = sf.sweep_frame(rows)
-    agg = agg.rename(columns={"requested_sparsity": "requested", "mean": "mean test acc", "std": "std",
-                              "n": "seeds", "sparsity": "reached"})
-    st.dataframe(agg.style.format({"requested": "{:.0%}", "reached": "{:.2%}", "mean test acc": "{:.2%}",
-                                   "std": "{:.2%}"}), hide_index=True, width="stretch")
+    table = pd.DataFrame({
+        "method": agg["method"], "axis": agg["axis"], "requested": agg["control"],
+        "reached (weights)": agg["sparsity"], "mean test acc": agg["mean"],
+        "std": ["–" if n < 2 or not np.isfinite(v) else f"{100 * v:.2f} %" for v, n in zip(agg["std"], agg["n"])],
+        "seeds": agg["n"]})
+    st.dataframe(table.style.format({"requested": "{:.0%}", "reached (weights)": "{:.2%}", "mean test acc": "{:.2%}"}),
+                 hide_index=True, width="stretch")
+    st.caption("std is the spread across seeds; “–” means one seed (no spread measured).")
+    _open_point(event, rows, store, key)
+
+
+def _clicked(event) -> list[dict]:
+    try:
+        return list(event.selection.points) if event and event.selection else []
+    except AttributeError:
+        return []
+
+
+def _open_point(event, rows: list[dict], store: RunStore | None, key: str) -> None:
+    """What a clicked point opens: its run (one run, e.g. one seed), else the rows behind the point."""
+    points = _clicked(event)
+    if not points:
+        st.caption("Click a point to open its run.")
+        return
+    custom = points[0].get("customdata") or []
+    if len(custom) < 3:
+        return
+    run_id, method, control = custom[0], custom[1], custom[2]
+    if store is not None and run_id is not None and int(run_id) >= 0:
+        run = store.get_run(int(run_id))
+        with st.container(border=True):
+            st.markdown(f"**Opened: run #{run.id}**")
+            st.text(run.label)
+            draw_sparse(store, run)
+        return
+    picked = [r for r in rows if r.get("method") == method and abs(sf._control(r) - float(control)) < 1e-9]
+    with st.container(border=True):
+        st.markdown("**Point detail**")
+        st.text(f"{method} at {float(control):.0%}: {len(picked)} run(s)")
+        st.dataframe(pd.DataFrame(picked), hide_index=True, width="stretch")
+        if store is not None and any(r.get("run_id") is not None for r in picked):
+            ids = [int(r["run_id"]) for r in picked if r.get("run_id") is not None]
+            rid = st.selectbox("Open a seed's run", ids, key=f"{key}-open",
+                               format_func=lambda i: f"#{i} · seed {next(r.get('seed') for r in picked if r.get('run_id') == i)}")
+            draw_sparse(store, store.get_run(rid))
+
+
+def _with_run_ids(rows: list[dict], runs: list[Run]) -> list[dict]:
+    """Attach ``run_id`` to sweep rows built from a group's runs (same order, finished runs only)."""
+    if all("run_id" in r for r in rows):
+        return rows
+    done = [r for r in runs if r.status == "finished" and "test_accuracy" in (r.result or {})]
+    if len(done) != len(rows):
+        return rows
+    return [{**row, "run_id": run.id} for row, run in zip(rows, done)]
 
 
 def draw_group(store: RunStore, group: str, *, key: str, interval: float = 1.0) -> None:
@@ -314,7 +506,7 @@ def draw_group(store: RunStore, group: str, *, key: str, interval: float = 1.0) 
         for r in runs:
             if r.status == "failed":
                 st.error(f"{r.label} failed: {r.error}")
-        draw_rows(sweep_rows_from_group(runs), key)
+        draw_rows(_with_run_ids(sweep_rows_from_group(runs), runs), key, store=store)
         if every is not None and not active:
             st.rerun()
 

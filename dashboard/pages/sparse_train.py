@@ -19,9 +19,10 @@ with st.expander(f"About {values['method']} and its family"):
     explain("sparse_methods")
 
 with guard("Cannot start the run"):
+    checking = st.empty()  # the spinner's slot exists on every rerun: the run view below never shifts (no faded copies)
     if st.button("Train", type="primary", icon=":material/play_arrow:", key="st-start"):
         config = make_config(SparseConfig, values)
-        with st.spinner("Checking data and model…"):
+        with checking, st.spinner("Checking data and model…"):
             from engine.sparse.preflight import check
 
             check(config)  # data sizes and the method against the layers, without torch: fails here, before the run

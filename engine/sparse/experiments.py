@@ -22,7 +22,7 @@ from engine.sparse.sweep import SensitivityConfig, SweepConfig, run_sensitivity,
 
 
 def speed_meter(model, data, *, budget_s: float = 0.6) -> list[dict]:
-    """The speed meter's rows for the trained ``model``: dense vs torch CSR vs scipy CSR, batch 1 and 64.
+    """The speed meter's rows for the trained ``model``: dense vs compacted vs torch/scipy CSR, batch 1 and 64.
 
     Each row (``engine.sparse.speed.measure_speed``): backend, batch, median_ms, p90_ms, repeats,
     speedup_vs_dense (measured), theoretical_flop_ratio (dense / non-zero MACs), density,
@@ -33,7 +33,7 @@ def speed_meter(model, data, *, budget_s: float = 0.6) -> list[dict]:
     rows = measure_speed(model, tuple(data.x_train.shape[1:]), batch_sizes=(1, 64), budget_s=budget_s, threads=1)
     for r in rows:
         for k in ("speedup_vs_dense", "theoretical_flop_ratio"):
-            if not np.isfinite(r[k]):
+            if r[k] is not None and not np.isfinite(r[k]):  # an untimed N:M row holds None
                 r[k] = None
     return rows
 
@@ -115,6 +115,11 @@ def _run_sparse(config: SparseConfig, reporter) -> dict:
     finally:
         if sparsifier.groups:
             trainer.snapshot_masks(force=True)
+            from engine.sparse.masks import as_2d  # the final weights too, so every figure shows the last step
+
+            for fqn in sparsifier.fqns:
+                reporter.snapshot(f"weight/{fqn}", as_2d(sparsifier.weight(fqn).detach()).numpy().astype(np.float32),
+                                  trainer.step, force=True)
     result = summarize(config, model, sparsifier, data, time.perf_counter() - t0)
     result.update(sparsifier.extra_result)
     from engine.sparse.ledger import warnings

@@ -78,3 +78,69 @@ def test_runs_page_draws_a_cli_sweep_with_the_sparse_viewer(tmp_db):
     at = AppTest.from_file(str(ROOT / "dashboard/pages/runs.py"), default_timeout=60).run()
     assert not at.exception and not at.error
     assert "Test accuracy vs sparsity" in " ".join(c.proto.spec for c in at.get("plotly_chart"))
+
+
+def _recorded_sweep(store: RunStore, points) -> str:
+    """Finished sweep runs with recorded results (method, requested, reached, seed, accuracy): no training."""
+    group = "sweep:recorded"
+    for method, control, reached, seed, acc in points:
+        config = {"method": method, "sparsity": control, "seed": seed, "dataset": "digits"}
+        rid = store.create_run("sparse", config, seed=seed, name=f"{method} {control:.0%} · seed {seed}", group=group)
+        store.mark_running(rid, os.getpid())
+        store.finish(rid, "finished", result={
+            "method": method, "requested_sparsity": control, "sparsity": reached, "test_accuracy": acc,
+            "val_accuracy": acc, "flops_sparse": 1, "flops_dense": 2, "seconds": 1.0})
+    return group
+
+
+def _curve(at: AppTest) -> dict:
+    import json
+
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if "Test accuracy vs sparsity" in c.proto.spec)
+    return spec
+
+
+def test_accuracy_axis_fits_the_points_and_one_seed_shows_a_dash(tmp_db):
+    store = RunStore()
+    _recorded_sweep(store, [("dense", 0.0, 0.0, 0, 0.985), ("magnitude", 0.9, 0.9, 0, 0.97),
+                            ("magnitude", 0.98, 0.98, 0, 0.90), ("rigl", 0.9, 0.9, 0, 0.96),
+                            ("rigl", 0.9, 0.9, 1, 0.95), ("rigl", 0.98, 0.98, 0, 0.86), ("rigl", 0.98, 0.98, 1, 0.88)])
+    at = _page().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    lo, hi = _curve(at)["layout"]["yaxis"]["range"]
+    assert 0.8 < lo < 0.86 and 0.985 < hi <= 1.0  # not 0–100 %
+    table = next(d.value for d in at.dataframe if "mean test acc" in d.value.columns)
+    one = table[(table["method"] == "magnitude")]
+    assert (one["std"] == "–").all() and (one["seeds"] == 1).all()  # one seed: "–", never "0.00 %"
+    two = table[(table["method"] == "rigl") & (table["requested"] == 0.9)].iloc[0]
+    assert two["seeds"] == 2 and two["std"] == "0.71 %"  # sample std of 96 % and 95 %
+    spec = _curve(at)
+    rigl = next(t for t in spec["data"] if t.get("name") == "rigl")
+    assert rigl["error_y"]["visible"] is True
+    mag = next(t for t in spec["data"] if t.get("name") == "magnitude")
+    assert mag["error_y"]["visible"] is False and "–" in str(mag["customdata"])
+
+
+def test_density_axis_option_draws_a_log_axis_with_clean_sparsity_ticks(tmp_db):
+    store = RunStore()
+    _recorded_sweep(store, [("magnitude", s, s, 0, 0.99 - s / 10) for s in (0.5, 0.9, 0.95, 0.98, 0.99)])
+    at = _page().run()
+    assert _curve(at)["layout"]["xaxis"].get("type") != "log"
+    at.radio(key="sc-view-xaxis").set_value("density").run()
+    assert not at.exception and not at.error
+    xaxis = _curve(at)["layout"]["xaxis"]
+    assert xaxis["type"] == "log" and xaxis["autorange"] == "reversed"
+    assert xaxis["ticktext"] == ["50 %", "80 %", "90 %", "95 %", "98 %", "99 %"]
+    assert xaxis["tickvals"] == pytest.approx([0.5, 0.2, 0.1, 0.05, 0.02, 0.01])
+
+
+def test_each_point_of_a_group_sweep_carries_its_run_id(tmp_db):
+    store = RunStore()
+    _recorded_sweep(store, [("magnitude", 0.9, 0.9, 0, 0.97), ("rigl", 0.9, 0.9, 0, 0.96)])
+    at = _page().run()
+    ids = {r.config["method"]: r.id for r in store.list_runs()}
+    data = _curve(at)["data"]
+    for method, rid in ids.items():
+        trace = next(t for t in data if t.get("name") == method)
+        assert trace["customdata"][0][0] == rid

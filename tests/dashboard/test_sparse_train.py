@@ -119,11 +119,11 @@ def test_finished_run_shows_ledger_speed_meter_and_exports(tmp_db):
     assert not at.exception and not at.error, [e.value for e in at.error]
     labels = [m.label for m in at.metric]
     assert {"Sparsity reached", "Test accuracy", "Parameters ≠ 0", "FLOPs per example"} <= set(labels)
-    ledger = next(d.value for d in at.dataframe if "dead in" in d.value.columns)
+    ledger = next(d.value for d in at.dataframe if "no input" in d.value.columns)
     assert ledger["layer"].tolist() == ["layers.0.weight", "layers.1.weight", "layers.2.weight"]
-    assert "dead out" in ledger.columns  # dead units counted both ways
+    assert "no output" in ledger.columns  # dead units counted both ways
     assert "target" not in ledger.columns  # global magnitude sets only the total: no per-layer target
-    assert any("sets only the total" in c.value for c in at.caption)
+    assert any("sets no per-layer target" in c.value for c in at.caption)
     downloads = [b.proto.label for b in at.get("download_button")]
     assert {"Model (safetensors)", "Model + masks (state_dict)", "Masks (npz)", "YAML recipe"} <= set(downloads)
     run = RunStore().list_runs()[0]

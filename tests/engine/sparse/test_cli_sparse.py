@@ -69,7 +69,7 @@ def test_sparse_result_carries_the_speed_meter(tmp_path):
     rc, r = _run(tmp_path, "sparse", "--method", "magnitude", "--sparsity", "0.95", *FAST)
     assert rc == 0
     cells = {(row["backend"], row["batch"]) for row in r["speed"]}
-    assert cells == {(b, n) for b in ("dense", "torch-csr", "scipy-csr") for n in (1, 64)}
+    assert cells == {(b, n) for b in ("dense", "compacted", "torch-csr", "scipy-csr") for n in (1, 64)}
     sparse_rows = [row for row in r["speed"] if row["backend"] != "dense"]
     assert all(row["theoretical_flop_ratio"] == pytest.approx(r["flops_dense"] / r["flops_sparse"], rel=0.01)
                for row in sparse_rows)

@@ -94,3 +94,87 @@ def test_speed_meter_rejects_unknown_backends_and_bad_batches():
         measure_speed(_masked_mlp(), (16,), batch_sizes=(0,))
     with pytest.raises(ConfigError, match="shape"):
         measure_speed(_masked_mlp(), (15,))
+
+
+def _unit_pruned(model: nn.Module, keep: dict[int, torch.Tensor]) -> nn.Module:
+    """Structured pruning by hand: zero the rows of removed units and their columns in the next layer."""
+    layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    with torch.no_grad():
+        for i, k in keep.items():
+            layers[i].weight[~k] = 0.0
+            nxt = layers[i + 1].weight
+            if nxt.dim() == 4:
+                nxt[:, ~k] = 0.0
+            else:
+                per = nxt.shape[1] // k.numel()
+                nxt[:, ~k.repeat_interleave(per)] = 0.0
+    return model
+
+
+def test_compacted_mlp_computes_the_same_function_with_fewer_parameters():
+    from engine.sparse.models import MLP
+    from engine.sparse.speed import compact, compacted_params
+
+    torch.manual_seed(3)
+    model = _unit_pruned(MLP(16, (32, 24), 5), {0: torch.rand(32) < 0.3, 1: torch.rand(24) < 0.5})
+    x = torch.randn(7, 16)
+    with torch.no_grad():
+        expected = model(x)
+    assert torch.allclose(infer(model, x, "compacted"), expected, atol=1e-5)
+    before, after = compacted_params(model, (16,))
+    shapes = {k: tuple(v.weight.shape) for k, v in compact(model, (16,)).items()}
+    assert after < before / 2
+    kept0 = shapes["layers.0"][0]
+    assert shapes["layers.1"][1] == kept0 and shapes["layers.2"] == (5, shapes["layers.1"][0])  # chained, 5 outputs
+
+
+def test_compacted_cnn_removes_filters_and_matching_channels_and_flattened_columns():
+    from engine.sparse.models import SmallCNN
+    from engine.sparse.speed import compact, compacted_params
+
+    torch.manual_seed(4)
+    keep0 = torch.tensor([True, False] * 4)  # 4 of 8 filters
+    keep1 = torch.tensor([True, True, False, False] * 3)  # 6 of 12
+    model = _unit_pruned(SmallCNN((8, 8), (8, 12), 3), {0: keep0, 1: keep1})
+    x = torch.randn(4, 64)
+    with torch.no_grad():
+        expected = model(x)
+    assert torch.allclose(infer(model, x, "compacted"), expected, atol=1e-5)
+    shapes = {k: tuple(v.weight.shape) for k, v in compact(model, (64,)).items()}
+    assert shapes["convs.0"] == (4, 1, 3, 3) and shapes["convs.1"] == (6, 4, 3, 3)
+    assert shapes["fc"] == (3, 6 * 2 * 2)
+    before, after = compacted_params(model, (64,))
+    assert after < before
+
+
+def test_unstructured_masks_compact_to_the_same_size():
+    from engine.sparse.speed import compacted_params
+
+    before, after = compacted_params(_masked_mlp(0.9), (16,))  # every unit still feeds the next layer
+    assert before == after
+
+
+def test_nm_models_get_an_untimed_row_that_says_what_they_need():
+    torch.manual_seed(5)
+    model = nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 8))
+    for layer in model[::2]:
+        parametrize.register_parametrization(layer, "weight", SRSTE(2, 4))
+    rows = measure_speed(model, (16,), batch_sizes=(1,), repeats=1, warmup=0)
+    nm = [r for r in rows if r["backend"] == "n:m"]
+    assert len(nm) == 1 and nm[0]["median_ms"] is None and "tensor cores" in nm[0]["note"]
+    assert all("ignores the 2:4" in r["note"] for r in rows if r["backend"].endswith("csr"))
+    # a 98 %-sparse random mask is not an N:M model, though each group of 4 holds at most one weight
+    assert not [r for r in measure_speed(_masked_mlp(0.02), (16,), batch_sizes=(1,), repeats=1, warmup=0)
+                if r["backend"] == "n:m"]
+
+
+def test_speed_meter_on_a_structured_run_reports_compacted_rows():
+    from engine.sparse.models import MLP
+
+    torch.manual_seed(6)
+    model = _unit_pruned(MLP(16, (64, 64), 4), {0: torch.arange(64) < 8, 1: torch.arange(64) < 8})
+    rows = measure_speed(model, (16,), batch_sizes=(4,), repeats=2, warmup=0, backends=("compacted",))
+    comp = next(r for r in rows if r["backend"] == "compacted")
+    dense = next(r for r in rows if r["backend"] == "dense")
+    assert comp["params"] < dense["params"] / 4 and comp["max_abs_diff"] < 1e-5
+    assert "parameters after removing units" in comp["note"]
