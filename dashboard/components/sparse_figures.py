@@ -285,20 +285,18 @@ def sweep_frame(rows: list[dict]) -> pd.DataFrame:
     """
     if not rows:
         return pd.DataFrame()
-    df = pd.DataFrame(rows)
-    df["control"] = [_control(r) for r in rows]
-    df["axis"] = [r.get("axis") or "weight sparsity" for r in rows]
-    if "sparsity" not in df:
-        df["sparsity"] = df["control"]
-    df["sparsity"] = df["sparsity"].fillna(df["control"])
-    if "run_id" not in df:
-        df["run_id"] = None
-    g = df.groupby(["method", "control"], as_index=False, sort=False).agg(
-        mean=("test_accuracy", "mean"), std=("test_accuracy", "std"), n=("test_accuracy", "size"),
-        sparsity=("sparsity", "mean"), axis_=("axis", "first"),
-        run_ids=("run_id", lambda v: [int(x) for x in v if x is not None and x == x])).rename(columns={"axis_": "axis"})
+    from engine.sparse.sweep import summarize_rows   # the engine's points (numpy only)
+
+    rows = [{**r, "control": _control(r)} for r in rows]
+    ids: dict[tuple[str, float], list[int]] = {}
+    for r in rows:
+        if r.get("run_id") is not None:
+            ids.setdefault((r["method"], float(r["control"])), []).append(int(r["run_id"]))
+    g = pd.DataFrame(summarize_rows(rows))
+    g["sparsity"] = g["sparsity"].fillna(g["control"])
+    g["run_ids"] = [ids.get((m, float(c)), []) for m, c in zip(g["method"], g["control"])]
     g.loc[g["n"] < 2, "std"] = np.nan  # one seed has no spread: shown as "–", never as 0
-    return g.sort_values(["method", "control"]).reset_index(drop=True)
+    return g[["method", "control", "mean", "std", "n", "sparsity", "axis", "run_ids"]]
 
 
 def fmt_std(std: float | None, n: int) -> str:
