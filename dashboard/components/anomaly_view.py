@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components import anomaly_figures as af
-from dashboard.components.common import explain
+from dashboard.components.common import explain, guard
 from dashboard.components.figures import heatmap_live, heatmap_static, line_chart
 from engine.anomaly.experiments import cluster_order, top_edges
 from engine.anomaly.interpret import channel_contributions
@@ -29,23 +29,26 @@ def draw_run(store: RunStore, run: Run) -> None:
     if not result:
         draw_training(store, run, key)
         return
-    draw_summary(result)
+    with guard("drawing the run's summary"):
+        draw_summary(result)
     tabs = st.tabs(["Learned graph", "Training", "Scores & metrics", "Diagnose a segment", "Compare graphs"])
-    with tabs[0]:
+    with tabs[0], guard("drawing the learned graph"):
         draw_graph(result, key)
-    with tabs[1]:
+    with tabs[1], guard("drawing the training curves"):
         draw_training(store, run, key)
     if "threshold" not in result:
         for tab in tabs[2:]:
             with tab:
                 st.info("The run was cancelled before scoring: only the graph and the training curves were kept.")
         return
-    arrays = _arrays(store, run.id)
-    with tabs[2]:
+    arrays = {}
+    with guard("reading the stored scores"):
+        arrays = _arrays(store, run.id)
+    with tabs[2], guard("drawing the scores"):
         draw_scores(result, arrays, key)
-    with tabs[3]:
+    with tabs[3], guard("drawing the segment diagnosis"):
         draw_segment(result, arrays, key)
-    with tabs[4]:
+    with tabs[4], guard("drawing the graph comparison"):
         draw_comparison(result, key)
 
 
@@ -121,8 +124,13 @@ def draw_graph(result: dict, key: str) -> None:
         st.markdown(f"On this synthetic series the true graph is known: **AUROC of |Ã| against it = "
                     f"{syn['adjacency_auroc']:.3f}** (1 = every true edge outweighs every false one, 0.5 = chance). "
                     "Node colours are the true groups.")
-    k = st.slider("Neighbours drawn per channel", 1, max(1, min(10, len(names) - 1)), min(3, max(1, len(names) - 1)),
-                  key=f"{key}-k")
+    most = min(10, len(names) - 1)  # a channel has at most n - 1 neighbours
+    if most >= 2:
+        k = st.slider("Neighbours drawn per channel", 1, most, min(3, most), key=f"{key}-k")
+    else:  # one or two channels: nothing to choose (a slider needs min < max)
+        k = max(most, 0)
+        st.caption("One channel: there are no edges to draw." if most < 1 else
+                   "Two channels: each has one possible neighbour, drawn below.")
     left, right = st.columns(2)
     on = [names[i] for i in order]
     left.plotly_chart(af.graph_figure(top_edges(adj, k), names, order, groups=syn["groups"] if syn else None,
