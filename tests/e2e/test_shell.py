@@ -17,3 +17,73 @@ def test_runs_page_is_reachable_from_the_sidebar(page, app_url, shot):
     page.get_by_role("heading", name="Runs").wait_for()
     wait_idle(page)
     shot(page, "runs-empty")
+
+
+# Every page of the app (url path of each st.Page), with a text that shows it has drawn.
+PAGES = {"": "Train", "sparse_compare": "Accuracy", "sparse_sensitivity": "sensitivity",
+         "graphs_summarize": "Summarize", "anomaly_stackvaeg": "StackVAE-G", "runs": "Runs", "learn": "Three ways"}
+
+
+def _is_local(url: str) -> bool:
+    from urllib.parse import urlparse
+
+    u = urlparse(url)
+    return u.scheme in ("data", "blob", "about") or u.hostname in ("127.0.0.1", "localhost")
+
+
+def test_no_page_requests_anything_from_another_host(browser, app_url):
+    """Offline means offline: loading every page (and opening the menu) fetches only from the app."""
+    ctx = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    seen: list[str] = []
+    page.on("request", lambda req: seen.append(req.url))
+    try:
+        for path, text in PAGES.items():
+            page.goto(f"{app_url}/{path}")
+            page.get_by_text(text).first.wait_for()
+            wait_idle(page)
+            page.wait_for_timeout(500)
+        assert seen, "no request recorded"
+        foreign = sorted({u for u in seen if not _is_local(u)})
+        assert not foreign, foreign
+        icons = page.locator("link[rel*='icon']")
+        assert icons.count() and all(_is_local(page.evaluate("(e) => e.href", icons.nth(i).element_handle()))
+                                     for i in range(icons.count()))
+    finally:
+        ctx.close()
+
+
+def test_theme_choice_is_reachable_and_the_sidebar_collapses_at_1024(browser, app_url, shot):
+    """At 1024×768 the sidebar collapses (and the page still works), and the menu offers light/dark."""
+    ctx = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(app_url + "/runs")
+        page.get_by_role("heading", name="Runs").wait_for()
+        wait_idle(page)
+        sidebar = page.locator("[data-testid='stSidebar']")
+        assert sidebar.bounding_box()["width"] <= 260  # narrower than Streamlit's 300 px at this width
+        sidebar.hover()  # Streamlit shows its collapse button on hover
+        page.locator("[data-testid='stSidebarCollapseButton'] button").click()
+        page.wait_for_timeout(800)
+        assert sidebar.get_attribute("data-collapsed") == "true"
+        main = page.locator("[data-testid='stMain']").bounding_box()
+        assert main["width"] >= 1000  # the page takes the whole width
+        shot(page, "shell-1024-sidebar-collapsed")
+        page.locator("[data-testid='stExpandSidebarButton']").click()
+        page.wait_for_timeout(800)
+        assert sidebar.get_attribute("data-collapsed") == "false"
+        page.locator("[data-testid='stMainMenuButton']").click()
+        menu = page.locator("[data-testid='stMainMenuPopover']")
+        menu.wait_for()
+        assert {"System", "Light", "Dark"} <= set(menu.inner_text().split()), menu.inner_text()
+        assert menu.locator("[data-testid='stThemeSwitcher']").count() == 1
+        menu.locator("[data-testid='stMainMenuItem-theme-Dark']").click()
+        page.wait_for_timeout(800)
+        bg = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor")
+        assert bg not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), bg
+        shot(page, "shell-1024-dark")
+    finally:
+        ctx.close()
