@@ -66,9 +66,9 @@ def test_window_longer_than_series_is_refused_before_starting(tmp_db):
     at = _page().run()
     at.number_input(key="av-len").set_value(300).run()
     at.number_input(key="av-w").set_value(400).run()
-    at.button(key="av-start").click().run()
     assert not at.exception
-    assert any("fewer than the window" in e.value for e in at.error)
+    assert any("fewer than the window" in e.value for e in at.error)  # said before any click …
+    assert at.button(key="av-start").disabled  # … and nothing can be started
 
 
 
@@ -137,3 +137,71 @@ def test_runs_page_draws_a_stackvaeg_run_with_the_anomaly_viewer(tmp_db):
     at = AppTest.from_file(str(ROOT / "dashboard/pages/runs.py"), default_timeout=60).run()
     assert not at.exception and not at.error
     assert "Parameters" in [m.label for m in at.metric]
+
+
+@pytest.fixture
+def tiny_smd(tmp_path, monkeypatch):
+    """A shared-data folder holding one 3-channel SMD machine (the real layout, 400 rows)."""
+    root = tmp_path / "data" / "SMD"
+    rng = np.random.default_rng(0)
+    for sub in ("train", "test", "test_label"):
+        (root / sub).mkdir(parents=True)
+    np.savetxt(root / "train" / "machine-9-9.txt", rng.random((400, 3)), delimiter=",", fmt="%.4f")
+    np.savetxt(root / "test" / "machine-9-9.txt", rng.random((400, 3)), delimiter=",", fmt="%.4f")
+    np.savetxt(root / "test_label" / "machine-9-9.txt", (np.arange(400) > 380).astype(int), fmt="%d")
+    monkeypatch.setenv("SPARSITY_LAB_DATA", str(tmp_path / "data"))
+    return root
+
+
+def test_switching_the_data_resets_dependent_settings_to_that_sources_defaults(tmp_db, tiny_smd):
+    at = _page().run()
+    assert at.number_input(key="av-s").value == 1
+    at.number_input(key="av-w").set_value(50).run()
+    at.radio(key="av-src").set_value("smd").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.number_input(key="av-s").value == 10  # SMD's own default, not the synthetic stride 1
+    assert at.number_input(key="av-w").value == 100  # the window the user set for synthetic is reset too
+    at.radio(key="av-src").set_value("synthetic").run()
+    assert at.number_input(key="av-s").value == 1
+
+
+def test_caption_estimates_the_duration_instead_of_promising_it(tmp_db, tiny_smd):
+    at = _page().run()
+    captions = " ".join(c.value for c in at.caption)
+    assert "finishes while you watch" not in captions
+    assert "Estimated duration" in captions and "1,500 training rows" in captions
+    at.number_input(key="av-ep").set_value(200).run()
+    longer = " ".join(c.value for c in at.caption)
+    assert "finishes while you watch" not in longer and "Estimated duration" in longer
+    at.radio(key="av-src").set_value("smd").run()
+    assert any("400 training rows" in c.value and "3 channels" in c.value for c in at.caption)
+
+
+def test_two_channel_synthetic_is_refused_before_starting(tmp_db):
+    at = _page().run()
+    at.number_input(key="av-g").set_value(2).run()
+    at.number_input(key="av-n").set_value(2).run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert any("fewer groups than channels" in e.value for e in at.error)
+    assert at.button(key="av-start").disabled
+
+
+def test_k_at_least_the_channel_count_is_said_before_starting(tmp_db):
+    at = _page().run()
+    at.number_input(key="av-n").set_value(6).run()
+    at.number_input(key="av-k").set_value(8).run()
+    assert any("every pair is kept" in c.value for c in at.caption)
+    assert not at.button(key="av-start").disabled  # allowed: it is only not sparse
+
+
+def test_csv_window_default_follows_the_upload_and_a_too_long_window_is_refused(tmp_db):
+    text = "a,b,c\n" + "".join(f"{t},{t % 5},{t % 3}\n" for t in range(120))
+    at = _page().run()
+    at.radio(key="av-src").set_value("csv").run()
+    at.file_uploader(key="av-csv").set_value(("s.csv", text.encode(), "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.number_input(key="av-w").value == 30  # 60 training rows: half of them, not 100
+    at.number_input(key="av-w").set_value(80).run()
+    assert any("fewer than the window" in e.value for e in at.error)
+    assert at.button(key="av-start").disabled
