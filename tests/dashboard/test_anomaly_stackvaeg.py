@@ -205,3 +205,46 @@ def test_csv_window_default_follows_the_upload_and_a_too_long_window_is_refused(
     at.number_input(key="av-w").set_value(80).run()
     assert any("fewer than the window" in e.value for e in at.error)
     assert at.button(key="av-start").disabled
+
+
+@pytest.mark.slow
+def test_finished_run_offers_adjacency_edges_and_scores_downloads_and_a_hoverable_heatmap(tmp_db):
+    import io
+    import json
+
+    import pandas as pd
+
+    _finished_run()
+    at = _page().run()
+    assert not at.exception and not at.error
+    labels = {b.proto.label for b in at.get("download_button")}
+    assert {"Adjacency Ã (CSV, channel names)", "Adjacency Ã (.npy)", "Top-3 edge list (CSV)",
+            "Scores per time step (CSV)"} <= labels, labels
+    heat = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "ordered by learned clusters" in c.proto.spec]
+    trace = next(t for f in heat for t in f["data"] if t["type"] == "heatmap")
+    assert "weight" in trace["hovertemplate"] and trace["colorbar"]["title"]["text"] == "weight"
+    assert trace["customdata"][0][1].startswith("ch")  # hover names the channel pair
+    layout = heat[0]["layout"]
+    assert layout["xaxis"]["title"]["text"] and layout["yaxis"]["title"]["text"]
+    assert all(t.startswith("ch") for t in layout["xaxis"]["ticktext"])
+
+
+def test_exports_carry_channel_names_and_the_uploaded_files_rows(tmp_path):
+    import io
+
+    import pandas as pd
+
+    from engine.anomaly import export
+
+    adj = np.array([[1.0, 0.3, 0.0], [0.2, 1.0, 0.7], [0.0, 0.1, 1.0]])
+    frame = pd.read_csv(io.StringIO(export.adjacency_csv(adj, ["cpu", "mem", "disk"])), index_col=0)
+    assert list(frame.columns) == ["cpu", "mem", "disk"] and list(frame.index) == ["cpu", "mem", "disk"]
+    assert frame.loc["mem", "disk"] == pytest.approx(0.7)
+    edges = export.edge_list(adj, ["cpu", "mem", "disk"], 1)
+    assert edges.to_dict("records")[1] == {"channel": "mem", "neighbour": "disk", "rank": 1, "weight": 0.7}
+    path = tmp_path / "s.csv"
+    path.write_text("timestamp,a\n" + "".join(f"2024-01-01 00:{m:02d}:00,{m}\n" for m in range(10)))
+    title, axis = export.time_axis({"data": "csv", "csv_path": str(path)}, 4)
+    assert title == "timestamp" and str(axis[0]).startswith("2024-01-01T00:06")
+    path.write_text("a,b\n" + "".join(f"{m},{m}\n" for m in range(10)))
+    assert export.time_axis({"data": "csv", "csv_path": str(path)}, 4)[1].tolist() == [7, 8, 9, 10]
