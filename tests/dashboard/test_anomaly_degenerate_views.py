@@ -44,6 +44,8 @@ def degenerate(tmp_path_factory) -> tuple[str, dict[str, int]]:
     store = RunStore(folder / "runs.db")
     edge = folder / "one-edge.txt"
     edge.write_text("0 1\n")
+    table = folder / "table.csv"  # the sparse lab's own-table dataset, 2 features (drawn like the 2-D sets)
+    table.write_text("a,b,y\n" + "".join(f"{np.sin(i)},{np.cos(i)},{int(np.sin(i) > 0)}\n" for i in range(40)))
     cases = {
         "stackvaeg 1 channel": ("stackvaeg", StackVAEGConfig(data="csv", csv_path=_csv(folder, 1), **TINY_SVG), False),
         "stackvaeg 2 channels": ("stackvaeg", StackVAEGConfig(data="csv", csv_path=_csv(folder, 2), **TINY_SVG), False),
@@ -51,6 +53,9 @@ def degenerate(tmp_path_factory) -> tuple[str, dict[str, int]]:
                                                                        n_anomalies=2, **TINY_SVG), True),
         "sparse 1 hidden layer": ("sparse", SparseConfig(hidden=(4,), epochs=1, finetune_epochs=0,
                                                          speed_meter=False), False),
+        "sparse on an own 2-feature table": ("sparse", SparseConfig(dataset="csv", data_path=str(table), hidden=(4,),
+                                                                    epochs=1, finetune_epochs=0, speed_meter=False),
+                                             False),
         "sparse cancelled at step 0": ("sparse", SparseConfig(hidden=(8,), epochs=2, finetune_epochs=1), True),
         "sweep cancelled at step 0": ("sweep", SweepConfig(sparsities=(0.5,), epochs=1, hidden=(8,)), True),
         "sensitivity 1 hidden layer": ("sensitivity", SensitivityConfig(sparsities=(0.5,), epochs=1, hidden=(4,)),
@@ -88,7 +93,7 @@ def _draw(db: str, run_id: int) -> None:
 
 
 CASES = ["stackvaeg 1 channel", "stackvaeg 2 channels", "stackvaeg cancelled at step 0", "sparse 1 hidden layer",
-         "sparse cancelled at step 0", "sweep cancelled at step 0", "sensitivity 1 hidden layer",
+         "sparse on an own 2-feature table", "sparse cancelled at step 0", "sweep cancelled at step 0", "sensitivity 1 hidden layer",
          "sensitivity cancelled at step 0", "ssumm one edge", "ssumm cancelled at step 0", "ssumm-sweep one edge",
          "ssumm-sweep cancelled at step 0", *(f"{k} cancelled while queued" for k in KINDS)]
 
