@@ -20,6 +20,7 @@ EXPLAIN_DIR = Path(__file__).resolve().parent.parent / "explain"
 # Every character Markdown (CommonMark + GitHub extensions + Streamlit's $math$ and :emoji:/:color[]:
 # directives) gives a meaning to; a backslash makes each one a literal character.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&\"'@/])")
+_AUTOLINK = re.compile(r"(?i)https?|ftp|mailto|xmpp|www|\\@")
 
 
 def plain(text: object) -> str:
@@ -28,12 +29,20 @@ def plain(text: object) -> str:
     For every user-supplied string (file names, column and channel names, run names, messages
     that quote them): no link, image, emphasis, heading, math or HTML is ever rendered from it.
 
-    >>> print(plain("[Click here](http://x.y) ![i](p.png) *a* $x$"))
-    \[Click here\]\(http\:\/\/x\.y\) \!\[i\]\(p\.png\) \*a\* \$x\$
+    >>> print(plain("[Click here](x.y) ![i](p.png) *a* $x$"))
+    \[Click here\]\(x\.y\) \!\[i\]\(p\.png\) \*a\* \$x\$
+    >>> plain("see http://x.y or www.x.y") == "see h\u2060ttp\\:\\/\\/x\\.y or w\u2060ww\\.x\\.y"
+    True
+    >>> plain("a@b.c") == "a\u2060\\@b\\.c"
+    True
     >>> plain("line\nbreak")
     'line break'
     """
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).splitlines()))
+    escaped = _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).splitlines()))
+    # GitHub's autolink literals (http://…, www.…, a@b.c) ignore backslashes: an invisible word
+    # joiner inside the scheme and before "@" keeps them text.
+    return _AUTOLINK.sub(lambda m: "\u2060" + m.group(0) if m.group(0) == "\\@"
+                         else m.group(0)[0] + "\u2060" + m.group(0)[1:], escaped)
 
 
 def plain_label(text: object) -> str:

@@ -5,6 +5,7 @@ uses for these kinds. It reads only what the experiment reported (metrics, snaps
 """
 from __future__ import annotations
 
+import html
 import json
 
 import numpy as np
@@ -13,7 +14,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard.components import graphs_figures as gf
-from dashboard.components.common import explain
+from dashboard.components.common import explain, plain
 from dashboard.components.figures import heatmap_static
 from engine.runs.store import Run, RunStore
 
@@ -84,7 +85,7 @@ def _draw_result(store: RunStore, run: Run, key: str) -> None:
     c[3].metric("RE2", f"{r['re2']:.3g}", help="√Σ(A − Â)² / (|V|(|V|−1))")
     explain("graphs_quantities", expanded=False, title="What do these numbers mean?")
     for note in r.get("notes", []):
-        (st.warning if "budget" in note or "Cancelled" in note else st.info)(note)
+        (st.warning if "budget" in note or "Cancelled" in note else st.info)(plain(note))
 
     snap = store.latest_snapshot(run.id, "supernode_of")
     sup = store.latest_snapshot(run.id, "superedges")
@@ -168,7 +169,7 @@ def _draw_input(store: RunStore, run: Run, sn: np.ndarray, members: np.ndarray, 
     else:
         colors = gf.group_colors(groups, grey_singletons=False)
         title = f"Input graph, coloured by {r.get('group_kind') or 'group'}"
-    hover = [f"node {ids[i]}<br>supernode {sn[i]} ({_plural(int(members[sn[i]]), 'member')})"
+    hover = [f"node {html.escape(str(ids[i]))}<br>supernode {sn[i]} ({_plural(int(members[sn[i]]), 'member')})"
              + ("" if linked[sn[i]] else "<br>no superedge: its pairs reconstruct as 0") for i in range(sn.size)]
     st.plotly_chart(gf.graph_figure(pos, e, colors, hover, title=title), key=f"{key}-input")
     if groups is None:

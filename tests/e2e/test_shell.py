@@ -87,3 +87,33 @@ def test_theme_choice_is_reachable_and_the_sidebar_collapses_at_1024(browser, ap
         shot(page, "shell-1024-dark")
     finally:
         ctx.close()
+
+
+def test_planted_markdown_in_an_upload_renders_as_plain_text_in_the_browser(browser, app_url, shot):
+    """A file name and column names holding an image and a link: shown as typed, nothing fetched."""
+    planted_link = "[Click here](http://evil.example/login)"
+    planted_img = "![pic](http://evil.example/p.png)"
+    rows = "\n".join(f"{i % 7},{(i * 3) % 11},{i % 5},{int(i > 150)}" for i in range(200))
+    blob = f'"{planted_link}","{planted_img}","mail me@evil.example",label\n{rows}\n'.encode()
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    seen: list[str] = []
+    page.on("request", lambda req: seen.append(req.url))
+    try:
+        page.goto(app_url + "/anomaly_stackvaeg")
+        page.get_by_text("Your CSV").click()
+        wait_idle(page)
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+            files=[{"name": f"{planted_img} {planted_link}.csv", "mimeType": "text/csv", "buffer": blob}])
+        page.get_by_text("labels found").wait_for()
+        wait_idle(page)
+        main = page.locator("[data-testid='stMain']")
+        assert main.locator("a", has_text="Click here").count() == 0
+        assert main.locator("a[href*='evil']").count() == 0  # no autolinked URL either
+        assert main.locator("img[src*='evil.example']").count() == 0
+        assert planted_link in main.inner_text().replace("\u2060", "")  # shown as typed
+        assert not [u for u in seen if "evil.example" in u]
+        shot(page, "shell-planted-markdown")
+    finally:
+        ctx.close()
