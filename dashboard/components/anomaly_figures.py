@@ -38,7 +38,7 @@ def adjacency_heatmap(adjacency: np.ndarray, names: list[str], order: list[int] 
                                colorbar=dict(title=dict(text="weight", side="right"), thickness=12),
                                hovertemplate="%{customdata}<br>weight %{z:.3f}<extra></extra>"))
     fig.update_layout(title=title, margin=dict(l=10, r=10, t=40, b=10), height=height,
-                      xaxis=dict(title="from channel (column j)", **ticks),
+                      xaxis=dict(title="from channel (column j)", tickangle=-90 if n > 12 else 0, **ticks),
                       yaxis=dict(title="channel (row i)", autorange="reversed", **ticks))
     return fig
 

@@ -179,14 +179,14 @@ def draw_graph(result: dict, key: str, run_id: int = 0) -> None:
     right.plotly_chart(af.adjacency_heatmap(adj, names, order, title="Ã ordered by learned clusters", height=460),
                        key=f"{key}-h")
     c = st.columns(3)
-    c[0].download_button("Adjacency Ã (CSV, channel names)", export.adjacency_csv(adj, names),
+    c[0].download_button("Ã as CSV (named)", export.adjacency_csv(adj, names),
                          f"stackvaeg-run{run_id}-adjacency.csv", "text/csv", key=f"{key}-dl-adj-csv",
                          icon=":material/download:", help="Row i, column j: the weight channel i draws from channel j.")
-    c[1].download_button("Adjacency Ã (.npy)", export.adjacency_npy(adj), f"stackvaeg-run{run_id}-adjacency.npy",
+    c[1].download_button("Ã as .npy", export.adjacency_npy(adj), f"stackvaeg-run{run_id}-adjacency.npy",
                          "application/octet-stream", key=f"{key}-dl-adj-npy", icon=":material/download:",
                          help="float64, rows and columns in the data's channel order (the CSV's header).")
     if k:
-        c[2].download_button(f"Top-{k} edge list (CSV)", export.edge_list(adj, names, k).to_csv(index=False),
+        c[2].download_button(f"Top-{k} edges (CSV)", export.edge_list(adj, names, k).to_csv(index=False),
                              f"stackvaeg-run{run_id}-top{k}-edges.csv", "text/csv", key=f"{key}-dl-edges",
                              icon=":material/download:", help="channel, neighbour, rank, weight: the edges drawn.")
     explain("anomaly_graph", expanded=False, title="What the learned graph means")
@@ -218,7 +218,7 @@ def draw_scores(result: dict, arrays: dict, key: str, run_id: int = 0,
                                     axis_title=axis[0],
                                     title="StackVAE-G anomaly score on the test part (red: labelled anomalies)"),
                     key=f"{key}-score")
-    st.download_button("Scores per time step (CSV)",
+    st.download_button("Scores per step (CSV)",
                        export.scores_csv(arrays["test_scores"], labels, result["threshold"], axis=axis[1],
                                          axis_name=axis[0].replace(" ", "_")),
                        f"stackvaeg-run{run_id}-scores.csv", "text/csv", key=f"{key}-dl-scores",

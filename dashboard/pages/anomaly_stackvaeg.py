@@ -35,8 +35,9 @@ with guard("This run cannot start"):
         plan = preflight(config, shape, rate)
         for note in plan.notes:
             st.caption(plain(note))
+        windows = "every window" if config.train_stride == 1 else f"every {config.train_stride}th window"
         st.caption(f"Estimated duration: **{duration_text(plan.seconds)}** ({plan.train_rows:,} training rows, "
-                   f"{plan.n_channels} channels, {config.epochs} epochs on every {config.train_stride}-th window; "
+                   f"{plan.n_channels} channels, {config.epochs} epochs on {windows}; "
                    f"{plan.rate / plan.n_channels:,.0f} windows/s from {plan.rate_source}; longer while other runs "
                    "share the CPU).")
         ready = True

@@ -218,8 +218,7 @@ def test_finished_run_offers_adjacency_edges_and_scores_downloads_and_a_hoverabl
     at = _page().run()
     assert not at.exception and not at.error
     labels = {b.proto.label for b in at.get("download_button")}
-    assert {"Adjacency Ã (CSV, channel names)", "Adjacency Ã (.npy)", "Top-3 edge list (CSV)",
-            "Scores per time step (CSV)"} <= labels, labels
+    assert {"Ã as CSV (named)", "Ã as .npy", "Top-3 edges (CSV)", "Scores per step (CSV)"} <= labels, labels
     heat = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "ordered by learned clusters" in c.proto.spec]
     trace = next(t for f in heat for t in f["data"] if t["type"] == "heatmap")
     assert "weight" in trace["hovertemplate"] and trace["colorbar"]["title"]["text"] == "weight"

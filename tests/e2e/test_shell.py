@@ -1,4 +1,6 @@
-"""The app opens in a real browser and its navigation works."""
+"""The app in a real browser: navigation, offline assets, theme, narrow screens, plain-text user strings."""
+import pytest
+
 from tests.e2e.browser import wait_idle
 
 
@@ -115,5 +117,54 @@ def test_planted_markdown_in_an_upload_renders_as_plain_text_in_the_browser(brow
         assert planted_link in main.inner_text().replace("\u2060", "")  # shown as typed
         assert not [u for u in seen if "evil.example" in u]
         shot(page, "shell-planted-markdown")
+    finally:
+        ctx.close()
+
+
+def _record_runs(db) -> None:
+    """One small finished run for each experiment page, recorded the way the app records them."""
+    import os
+
+    from engine.anomaly.experiments import StackVAEGConfig
+    from engine.graphs.experiments import SSumMConfig
+    from engine.runs.store import RunStore
+    from engine.runs.worker import execute_run
+    from engine.sparse.config import SparseConfig
+
+    store = RunStore(db)
+    if any(r.group == "anomaly-stackvaeg" for r in store.list_runs()):
+        return
+    for kind, config, group, name in (
+        ("sparse", SparseConfig(hidden=(64, 64), epochs=3, finetune_epochs=1), "sparse-train", "magnitude 90% · digits"),
+        ("ssumm", SSumMConfig(iterations=5), "graphs-summarize", "karate · 0.30 · L1"),
+        ("stackvaeg", StackVAEGConfig(n_channels=38, n_groups=6, length=400, n_anomalies=4, window=20, epochs=3,
+                                      hidden=32, latent=8, node_dim=8, batch_size=64), "anomaly-stackvaeg",
+         "StackVAE-G · synthetic 38ch · 3 epochs"),
+    ):
+        rid = store.create_run(kind, config.to_dict(), seed=0, name=name, group=group)
+        store.mark_running(rid, os.getpid())
+        assert execute_run(store, rid) == "finished", store.get_run(rid).error
+
+
+@pytest.mark.parametrize("width,height", [(1024, 768), (1440, 900)])
+def test_every_page_draws_without_error_and_metrics_are_not_cut(browser, app_url, app_db, shot, width, height):
+    """Screenshots of every page (look at them); no exception box; no headline metric ends in '…'."""
+    _record_runs(app_db)
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        for path, text in PAGES.items():
+            page.goto(f"{app_url}/{path}")
+            page.get_by_text(text).first.wait_for()
+            wait_idle(page, 60)
+            page.wait_for_timeout(1500)
+            assert page.locator("[data-testid='stException']").count() == 0, path
+            cut = page.evaluate("""() => [...document.querySelectorAll(
+                  '[data-testid=stMetricValue], [data-testid=stMetricValue] *, [data-testid=stMetricDelta] *,'
+                  + ' [data-testid=stMetricLabel] *')]
+                .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
+            assert not cut, (path, cut)
+            shot(page, f"page-{path or 'sparse_train'}-{width}x{height}")
     finally:
         ctx.close()
