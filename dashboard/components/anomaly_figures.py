@@ -31,15 +31,17 @@ def adjacency_heatmap(adjacency: np.ndarray, names: list[str], order: list[int] 
     label = _esc(names[i] for i in order)
     n = len(order)
     hover = np.array([[f"{label[r]} ← {label[c]}" for c in range(n)] for r in range(n)], dtype=object)
-    step = max(1, int(np.ceil(n / 40)))  # at most ~40 tick labels per axis
-    ticks = dict(tickmode="array", tickvals=list(range(0, n, step)), ticktext=label[::step], tickfont_size=10)
+    def ticks(most: int) -> dict:  # every channel's name when they fit, else every k-th (hover names all)
+        step = max(1, int(np.ceil(n / most)))
+        return dict(tickmode="array", tickvals=list(range(0, n, step)), ticktext=label[::step], tickfont_size=10)
+
     fig = go.Figure(go.Heatmap(z=shown, customdata=hover, colorscale="Viridis", zmin=0.0,
                                zmax=float(np.nanmax(shown)) if shown.size and np.nanmax(shown) > 0 else 1.0,
                                colorbar=dict(title=dict(text="weight", side="right"), thickness=12),
                                hovertemplate="%{customdata}<br>weight %{z:.3f}<extra></extra>"))
     fig.update_layout(title=title, margin=dict(l=10, r=10, t=40, b=10), height=height,
-                      xaxis=dict(title="from channel (column j)", tickangle=-90 if n > 12 else 0, **ticks),
-                      yaxis=dict(title="channel (row i)", autorange="reversed", **ticks))
+                      xaxis=dict(title="from channel (column j)", tickangle=-90 if n > 12 else 0, **ticks(16)),
+                      yaxis=dict(title="channel (row i)", autorange="reversed", **ticks(40)))
     return fig
 
 
