@@ -134,3 +134,25 @@ def test_a_failing_tab_leaves_the_other_tabs_drawn(monkeypatch, tmp_path):
     assert any("learned graph" in e.value for e in at.error)  # the broken tab says so …
     assert "Parameters" in [m.label for m in at.metric]  # … the summary is still drawn
     assert any("cancelled before scoring" in i.value for i in at.info)  # … and so are the other tabs
+
+
+def test_live_heatmap_of_a_running_csv_run_names_its_channels_and_hovers(tmp_path):
+    """While training (no result yet) the heatmap has named axes, a colour bar and a hover per pair."""
+    import json
+
+    from engine.runs.store import RunStore
+
+    csv = tmp_path / "s.csv"
+    csv.write_text("cpu,mem,disk\n" + "".join(f"{i % 5},{i % 7},{i % 3}\n" for i in range(60)))
+    store = RunStore(tmp_path / "runs.db")
+    rid = store.create_run("stackvaeg", {"data": "csv", "csv_path": str(csv), "train_fraction": 0.5}, seed=0)
+    store.mark_running(rid, os.getpid())
+    store.add_snapshot(rid, "adjacency", np.array([[1.0, 0.4, 0.0], [0.2, 1.0, 0.6], [0.0, 0.3, 1.0]]), 5)
+    at = AppTest.from_function(_draw, args=(str(store.path), rid), default_timeout=30).run()
+    assert not at.exception and not at.error
+    (fig,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "Learned adjacency" in c.proto.spec]
+    trace = fig["data"][0]
+    assert trace["type"] == "heatmap" and trace["colorbar"]["title"]["text"] == "weight"
+    assert "weight" in trace["hovertemplate"]
+    assert {c.split(" ← ")[0] for row in trace["customdata"] for c in row} == {"cpu", "mem", "disk"}
+    assert fig["layout"]["xaxis"]["title"]["text"] and fig["layout"]["yaxis"]["title"]["text"]
