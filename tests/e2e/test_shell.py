@@ -66,7 +66,9 @@ def test_theme_choice_is_reachable_and_the_sidebar_collapses_at_1024(browser, ap
         page.get_by_role("heading", name="Runs").wait_for()
         wait_idle(page)
         sidebar = page.locator("[data-testid='stSidebar']")
-        assert sidebar.bounding_box()["width"] <= 260  # narrower than Streamlit's 300 px at this width
+        page.wait_for_function(  # narrower than Streamlit's 300 px at this width (the app's stylesheet)
+            "() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().width <= 260",
+            timeout=10_000)
         sidebar.hover()  # Streamlit shows its collapse button on hover
         page.locator("[data-testid='stSidebarCollapseButton'] button").click()
         page.wait_for_timeout(800)
