@@ -14,7 +14,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard.components import graphs_figures as gf
-from dashboard.components.common import explain, plain
+from dashboard.components.common import explain, guard, plain
 from dashboard.components.figures import heatmap_static
 from engine.runs.store import Run, RunStore
 
@@ -100,12 +100,19 @@ def _draw_result(store: RunStore, run: Run, key: str) -> None:
         colour_by = st.radio("Colour the input's nodes by", ["supernode", f"{kind} (ground truth)"],
                              horizontal=True, key=f"{key}-colour")
     left, right = st.columns(2)
-    with left:
+    with left, guard("drawing the input graph"):
         _draw_input(store, run, sn, members, table, None if colour_by == "supernode" else groups[1], key)
-    with right:
+    with right, guard("drawing the summary graph"):
         _draw_summary(table, members, key)
     explain("graphs_drawings", expanded=False, title="About these two drawings")
 
+    with guard("drawing the adjacency heatmaps"):
+        _draw_heatmaps(store, run, members, key)
+    _downloads(store, run, key)
+
+
+def _draw_heatmaps(store: RunStore, run: Run, members: np.ndarray, key: str) -> None:
+    r = run.result
     orig = store.latest_snapshot(run.id, "adjacency_original")
     recon = store.latest_snapshot(run.id, "adjacency_reconstructed")
     if orig is not None and recon is not None:
@@ -127,7 +134,6 @@ def _draw_result(store: RunStore, run: Run, key: str) -> None:
         if notes:
             st.caption(" ".join(notes))
         explain("graphs_heatmaps", expanded=False, title="About the two heatmaps")
-    _downloads(store, run, key)
 
 
 def _member_ids(store: RunStore, run: Run, sn: np.ndarray) -> list:
