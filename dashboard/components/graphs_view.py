@@ -5,6 +5,7 @@ uses for these kinds. It reads only what the experiment reported (metrics, snaps
 """
 from __future__ import annotations
 
+import html
 import json
 
 import numpy as np
@@ -13,7 +14,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard.components import graphs_figures as gf
-from dashboard.components.common import explain
+from dashboard.components.common import explain, guard, plain
 from dashboard.components.figures import heatmap_static
 from engine.runs.store import Run, RunStore
 
@@ -84,7 +85,7 @@ def _draw_result(store: RunStore, run: Run, key: str) -> None:
     c[3].metric("RE2", f"{r['re2']:.3g}", help="√Σ(A − Â)² / (|V|(|V|−1))")
     explain("graphs_quantities", expanded=False, title="What do these numbers mean?")
     for note in r.get("notes", []):
-        (st.warning if "budget" in note or "Cancelled" in note else st.info)(note)
+        (st.warning if "budget" in note or "Cancelled" in note else st.info)(plain(note))
 
     snap = store.latest_snapshot(run.id, "supernode_of")
     sup = store.latest_snapshot(run.id, "superedges")
@@ -99,14 +100,21 @@ def _draw_result(store: RunStore, run: Run, key: str) -> None:
         colour_by = st.radio("Colour the input's nodes by", ["supernode", f"{kind} (ground truth)"],
                              horizontal=True, key=f"{key}-colour")
     left, right = st.columns(2)
-    with left:
+    with left, guard("drawing the input graph"):
         _draw_input(store, run, sn, members, table, None if colour_by == "supernode" else groups[1], key)
-    with right:
+    with right, guard("drawing the summary graph"):
         _draw_summary(table, members, key)
     explain("graphs_drawings", expanded=False, title="About these two drawings")
     if not r.get("drawable", True) or r["nodes"] > DRAW_MAX_NODES or r["edges"] > DRAW_MAX_EDGES:
         _explore_large(store, run, sn, table, key)
 
+    with guard("drawing the adjacency heatmaps"):
+        _draw_heatmaps(store, run, members, key)
+    _downloads(store, run, key)
+
+
+def _draw_heatmaps(store: RunStore, run: Run, members: np.ndarray, key: str) -> None:
+    r = run.result
     orig = store.latest_snapshot(run.id, "adjacency_original")
     recon = store.latest_snapshot(run.id, "adjacency_reconstructed")
     if orig is not None and recon is not None:
@@ -128,7 +136,6 @@ def _draw_result(store: RunStore, run: Run, key: str) -> None:
         if notes:
             st.caption(" ".join(notes))
         explain("graphs_heatmaps", expanded=False, title="About the two heatmaps")
-    _downloads(store, run, key)
 
 
 def _member_ids(store: RunStore, run: Run, sn: np.ndarray) -> list:
@@ -176,7 +183,7 @@ def _draw_input(store: RunStore, run: Run, sn: np.ndarray, members: np.ndarray, 
     else:
         colors = gf.group_colors(groups, grey_singletons=False)
         title = f"Input graph, coloured by {r.get('group_kind') or 'group'}"
-    hover = [f"node {ids[i]}<br>supernode {sn[i]} ({_plural(int(members[sn[i]]), 'member')})"
+    hover = [f"node {html.escape(str(ids[i]))}<br>supernode {sn[i]} ({_plural(int(members[sn[i]]), 'member')})"
              + ("" if linked[sn[i]] else "<br>no superedge: its pairs reconstruct as 0") for i in range(sn.size)]
     st.plotly_chart(gf.graph_figure(pos, e, colors, hover, title=title), key=f"{key}-input")
     if groups is None:

@@ -6,7 +6,7 @@ from typing import Callable
 import streamlit as st
 
 from dashboard import jobs
-from dashboard.components.common import guard
+from dashboard.components.common import guard, plain
 from engine.runs.store import Run, RunStore
 
 STATUS_ICON = {
@@ -21,9 +21,9 @@ STATUS_ICON = {
 def status_line(run: Run) -> None:
     """A one-line summary of a run's state (and its error, if any)."""
     secs = f" · {run.seconds:.1f} s" if run.seconds is not None else ""
-    st.markdown(f"{STATUS_ICON.get(run.status, '')} **{run.label}** — {run.status}{secs}")
+    st.markdown(f"{STATUS_ICON.get(run.status, '')} **{plain(run.label)}** — {run.status}{secs}")
     if run.status == "failed" and run.error:
-        st.error(run.error)
+        st.error(plain(run.error))  # may quote a file or column name
     elif run.status == "cancelled":
         st.warning("Cancelled: everything reported before the cancel is kept below.")
 

@@ -24,6 +24,7 @@ DATASET_LABELS = {
     "spirals": "spirals — two interleaved spirals (2-D)",
     "mnist": "MNIST — 28×28 digits, IDX files from a folder",
     "fashion-mnist": "Fashion-MNIST — 28×28 clothes, IDX files from a folder",
+    "csv": "csv — your own table (upload a CSV of features and a label column)",
 }
 SPARSITY_LEVELS = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
 TOP_PARAMS = ("nm", "scope")  # drawn next to the sparsity, not under Advanced
@@ -117,6 +118,10 @@ def data_fields(key: str, *, points: bool = True, default_path: str = "") -> dic
             key=f"{key}-path", help="Nothing is downloaded: point to a folder you already have.").strip()
         out["max_train"] = int(st.number_input("Training images used (0 = all 60,000)", 0, 60000, D.max_train,
                                                1000, key=f"{key}-maxtrain"))
+    if dataset == "csv":  # the user's own table: see dashboard/components/sparse_data_picker.py
+        from dashboard.components.sparse_data_picker import pick_csv_table
+
+        out.update(pick_csv_table(key, model))
     if dataset in SYNTHETIC_2D and points:
         a, b = st.columns(2)
         out["n_samples"] = int(a.number_input("Points", 20, 5000, D.n_samples, 100, key=f"{key}-n"))

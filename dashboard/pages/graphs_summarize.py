@@ -2,7 +2,7 @@
 import streamlit as st
 
 from dashboard import jobs
-from dashboard.components.common import explain, guard
+from dashboard.components.common import explain, guard, plain
 from dashboard.components.graphs_picker import pick_graph
 from dashboard.components.graphs_view import draw_run
 from dashboard.components.live import live
@@ -29,12 +29,12 @@ skip_half = st.checkbox(
          "its block) yet costs bits; skipping it leaves those bits to merges. Off = the paper's rule. "
          "See 'How close is this to the authors' SSumM?' below for the measured effect.") and error == "l1"
 
-st.markdown(f"**{choice.title}** — {choice.nodes:,} nodes, {choice.edges:,} edges "
+st.markdown(f"**{plain(choice.title)}** — {choice.nodes:,} nodes, {choice.edges:,} edges "
             f"(average degree {2 * choice.edges / max(choice.nodes, 1):.2f}). Input size "
             f"2·|E|·log2|V| = **{choice.input_bits:,.0f} bits**; budget k = {ratio:.2f} × that = "
             f"**{ratio * choice.input_bits:,.0f} bits**.")
-for note in choice.notes:
-    st.info(note, icon=":material/build:")
+for note in choice.notes:  # may quote the file (its first line): plain text
+    st.info(plain(note), icon=":material/build:")
 explain("graphs_bits", expanded=False, title="Bits, budget and why sparse graphs collapse")
 explain("graphs_faithful", expanded=False, title="How close is this to the authors' SSumM?")
 

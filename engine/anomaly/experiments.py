@@ -73,6 +73,9 @@ class StackVAEGConfig(Config):
         require(self.data != "csv" or bool(self.csv_path), "Choose a CSV file (csv_path) for data='csv'.")
         require(2 <= self.n_channels <= 200, "Synthetic data needs 2 to 200 channels.")
         require(2 <= self.n_groups <= self.n_channels, "Synthetic data needs 2 <= groups <= channels.")
+        require(self.data != "synthetic" or self.n_groups < self.n_channels,
+                f"Synthetic data needs fewer groups than channels (got {self.n_groups} groups for "
+                f"{self.n_channels} channels): with one channel per group the true graph has no edge to recover.")
         require(120 <= self.length <= 200_000, "Synthetic length must lie in [120, 200000] rows.")
         require(0 <= self.n_anomalies <= 100, "Synthetic anomalies must lie in [0, 100].")
         require(0 <= self.noise <= 5, "Synthetic noise must lie in [0, 5].")

@@ -19,7 +19,7 @@ def build(config):
     torch.manual_seed(config.seed)
     data = data_mod.load(config.dataset, seed=config.seed, val_frac=config.val_frac, test_frac=config.test_frac,
                          n_samples=config.n_samples, noise=config.noise, data_path=config.data_path,
-                         max_train=config.max_train)
+                         max_train=config.max_train, label_column=config.label_column)
     model = build_model(config.model, n_in=data.n_features, n_out=data.n_classes, hidden=config.hidden,
                         channels=config.channels, image_shape=data.image_shape)
     sparsifier = make_sparsifier(config)

@@ -15,7 +15,7 @@ from engine.sparse.methods.registry import METHODS, method_class
 from engine.sparse.shapes import MODELS, parse_nm  # noqa: F401  (parse_nm: re-exported)
 
 # Kept here (not in data.py / models.py) so the UI can import the config without importing torch.
-DATASETS = ("digits", "moons", "circles", "spirals", "mnist", "fashion-mnist")
+DATASETS = ("digits", "moons", "circles", "spirals", "mnist", "fashion-mnist", "csv")
 SYNTHETIC_2D = ("moons", "circles", "spirals")
 IDX_DATASETS = ("mnist", "fashion-mnist")
 
@@ -36,7 +36,8 @@ class SparseConfig(Config):
     ``epochs`` per round; soups retrain ``finetune_epochs`` per ingredient."""
 
     dataset: str = "digits"  # digits | moons | circles | spirals | mnist | fashion-mnist
-    data_path: str = ""  # folder with the four IDX files (mnist / fashion-mnist only)
+    data_path: str = ""  # folder with the four IDX files (mnist / fashion-mnist), or the CSV file (csv)
+    label_column: str = ""  # csv: the column of class labels ("" = one named label/target/class/y)
     n_samples: int = 600  # 2-D synthetic sets
     noise: float = 0.2  # 2-D synthetic sets
     max_train: int = 10000  # cap on MNIST training images (0 = all 60,000), keeps CPU runs short
@@ -78,6 +79,7 @@ class SparseConfig(Config):
         require(self.model in MODELS, f"Unknown model '{self.model}'. Choose one of: {', '.join(MODELS)}.")
         require(self.model != "cnn" or self.dataset not in SYNTHETIC_2D,
                 "The CNN needs images; use the MLP for the 2-D sets (moons, circles, spirals).")
+        require(self.dataset != "csv" or (bool(self.data_path.strip()) and self.model == "mlp"), "The csv dataset reads a CSV file of numeric features and a label column: give its path (data path) and use the MLP.")
         require(self.dataset not in IDX_DATASETS or bool(self.data_path.strip()),
                 f"{self.dataset} is read from IDX files: give the folder that holds them (data path).")
         require(0.0 <= self.sparsity < 1.0,

@@ -2,8 +2,9 @@
 
 Nothing is downloaded: scikit-learn's bundled *digits* (1,797 8×8 images, the default), three
 2-D synthetic sets generated here (*moons*, *circles*, *spirals*: small enough to draw the decision
-boundary, as TensorFlow Playground does), and MNIST / Fashion-MNIST read from IDX files in a folder
-the user gives (LeCun et al. 1998; Xiao et al. 2017).
+boundary, as TensorFlow Playground does), MNIST / Fashion-MNIST read from IDX files in a folder
+the user gives (LeCun et al. 1998; Xiao et al. 2017), and the user's own table: a CSV of numeric
+features with a label column (:func:`read_csv_table`), for an MLP.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import torch
 
 from engine.errors import DataError
 from engine.sparse.config import DATASETS, IDX_DATASETS, SYNTHETIC_2D
+
+from engine.sparse.table import read_csv_table  # noqa: F401  (torch-free: the app's upload check uses it)
 
 
 @dataclass
@@ -113,6 +116,15 @@ def load_idx_folder(folder: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndar
     return tx, ty, vx, vy
 
 
+def _standardize(parts):
+    """Scale every feature by the training part's mean and standard deviation (constant ones: by 1)."""
+    (xtr, ytr), (xva, yva), (xte, yte) = parts
+    mean, std = xtr.mean(axis=0), xtr.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    f = lambda a: ((a - mean) / std).astype(np.float32)  # noqa: E731
+    return (f(xtr), ytr), (f(xva), yva), (f(xte), yte)
+
+
 def _split(x: np.ndarray, y: np.ndarray, val_frac: float, test_frac: float, rng: np.random.Generator):
     """Seeded, stratified-enough random split (a single permutation)."""
     idx = rng.permutation(len(x))
@@ -131,6 +143,7 @@ def load(
     noise: float = 0.2,
     data_path: str = "",
     max_train: int = 0,
+    label_column: str = "",
 ) -> Splits:
     """Load ``dataset`` and split it with ``seed``.
 
@@ -167,10 +180,20 @@ def load(
         n_val = int(round(val_frac * len(idx)))
         val, train = idx[:n_val], idx[n_val:]
         parts = (tx[train], ty[train].astype(np.int64)), (tx[val], ty[val].astype(np.int64)), (vx, vy.astype(np.int64))
+    elif dataset == "csv":
+        if not str(data_path).strip() or not Path(data_path).expanduser().is_file():
+            raise DataError(f"CSV file '{data_path}' not found: give the path of a CSV file (data path).")
+        path = Path(data_path).expanduser()
+        table = read_csv_table(path, label_column, name=path.name)
+        parts = _standardize(_split(table.x, table.y, val_frac, test_frac, rng))
+        if len(parts[0][0]) < 2 or np.unique(parts[0][1]).size < 2:
+            raise DataError(f"{path.name}: the training part holds fewer than two classes; add rows.")
     else:
         raise DataError(f"Unknown dataset '{dataset}'. Choose one of: {', '.join(DATASETS)}.")
     (xtr, ytr), (xva, yva), (xte, yte) = parts
     t = torch.from_numpy
     n_classes = int(max(ytr.max(), yva.max(initial=0), yte.max(initial=0)) + 1)
+    if dataset == "csv":
+        n_classes = len(table.class_names)
     return Splits(t(np.ascontiguousarray(xtr)), t(ytr), t(np.ascontiguousarray(xva)), t(yva),
                   t(np.ascontiguousarray(xte)), t(yte), n_classes, image_shape)
