@@ -1,0 +1,144 @@
+"""Evaluate engine functions that live in torch modules, in a child process, so the app server
+never imports torch for a lesson (lessons 2, 7 and 10).
+
+``python -m engine.learn.probe NAME '{json params}'`` prints one JSON object. :func:`probe` runs it
+with a timeout and returns the parsed result; the app caches it (``st.cache_data``), so the same
+settings are computed once per server, not once per student.
+
+* ``schedules``: every schedule the sparse lab's methods follow, sampled at every step of a run,
+  from the methods' own objects and functions (GMP: ``GradualMagnitudeSparsifier``; IMP:
+  ``lottery.round_sparsity``; RigL/SET: ``RigLSparsifier.drop_fraction`` and ``is_update_step``;
+  SR-STE: the ``λ_W`` of ``SRSTESparsifier``; progressive decay: ``nm.decay_factor`` and
+  ``nm.sdgf_pattern`` with ``DecayingNM``'s defaults).
+* ``speed``: ``engine.sparse.speed.measure_speed`` of one ``Linear`` layer pruned at each density.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from engine.errors import SparsityLabError
+
+
+def schedules(params: dict) -> dict:
+    """Series of every schedule over ``steps`` steps (defaults: the lab's ``SparseConfig`` defaults)."""
+    import inspect
+
+    from engine.sparse import nm
+    from engine.sparse.config import SparseConfig
+    from engine.sparse.methods.dst import RigLSparsifier, SETSparsifier
+    from engine.sparse.methods.lottery import round_sparsity
+    from engine.sparse.methods.magnitude import GradualMagnitudeSparsifier
+    from engine.sparse.methods.nm_methods import SRSTESparsifier
+
+    c = SparseConfig()
+    steps = int(params.get("steps", 1000))
+    sparsity = float(params.get("sparsity", c.sparsity))
+    steps_axis = list(range(steps + 1))
+
+    gmp = GradualMagnitudeSparsifier(sparsity, begin_frac=float(params.get("prune_begin", c.prune_begin)),
+                                     end_frac=float(params.get("prune_end", c.prune_end)),
+                                     every=int(params.get("prune_every", c.prune_every)))
+    gmp.begin = int(gmp.begin_frac * steps)  # as GradualMagnitudeSparsifier.run does
+    gmp.end = max(gmp.begin + 1, int(gmp.end_frac * steps))
+    gmp_target = [gmp.target(t) for t in steps_axis]
+    gmp_applied, current = [], gmp.initial  # the sparsity the masks have: changed only at prune steps
+    for t in steps_axis:
+        if t and gmp.begin <= t <= gmp.end and ((t - gmp.begin) % gmp.every == 0 or t == gmp.end):
+            current = gmp.target(t)
+        gmp_applied.append(current)
+
+    rounds = int(params.get("imp_rounds", c.imp_rounds))
+    imp = [{"round": r, "sparsity": round_sparsity(sparsity, rounds, r)} for r in range(rounds + 1)]
+    imp[0]["sparsity"] = 0.0
+
+    dst = {}
+    for cls, decay in ((RigLSparsifier, params.get("drop_decay", "cosine")), (SETSparsifier, "constant")):
+        sp = cls(sparsity, update_every=int(params.get("update_every", c.update_every)),
+                 drop_fraction=float(params.get("drop_fraction", c.drop_fraction)),
+                 end_frac=float(params.get("dst_end", c.dst_end)), decay=decay)
+        sp.end = max(1, int(sp.end_frac * steps))  # as on_train_begin does
+        dst[cls.name] = {"fraction": [sp.drop_fraction(t) for t in steps_axis],
+                         "updates": [t for t in steps_axis if sp.is_update_step(t)], "end": sp.end, "decay": decay}
+
+    srste_default = inspect.signature(SRSTESparsifier.__init__).parameters["decay"].default
+    lam = float(params.get("srste_decay", c.srste_decay))
+
+    dn = inspect.signature(nm.DecayingNM.__init__).parameters
+    kw = {k: dn[k].default for k in ("kind", "rate", "dense_frac", "finetune_frac")}
+    n, m = nm.parse_nm(str(params.get("nm", c.nm)))
+    mdgf = [nm.decay_factor(t, steps, **kw) for t in steps_axis]
+    sdgf = [nm.sdgf_pattern(t, steps, n, m, dense_frac=kw["dense_frac"], finetune_frac=kw["finetune_frac"])
+            for t in steps_axis]
+    return {
+        "steps": steps_axis, "sparsity": sparsity,
+        "gmp": {"target": gmp_target, "applied": gmp_applied, "begin": gmp.begin, "end": gmp.end, "every": gmp.every},
+        "imp": imp,
+        "dst": dst,
+        "srste": {"lambda": lam, "default": srste_default},
+        "decay": {"mdgf": mdgf, "sdgf_density": [1.0 if p is None else p[0] / p[1] for p in sdgf],
+                  "sdgf_label": ["dense" if p is None else f"{p[0]}:{p[1]}" for p in sdgf],
+                  "nm": f"{n}:{m}", **kw},
+    }
+
+
+def speed(params: dict) -> dict:
+    """``measure_speed`` of one ``Linear(in, out)`` at each density (magnitude-pruned random weights)."""
+    import torch
+    from torch import nn
+
+    from engine.sparse.speed import measure_speed
+
+    torch.manual_seed(int(params.get("seed", 0)))
+    fan_in, fan_out = int(params.get("in_features", 512)), int(params.get("out_features", 512))
+    batch = int(params.get("batch", 64))
+    rows = []
+    for density in params.get("densities", [1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01]):
+        layer = nn.Linear(fan_in, fan_out)
+        with torch.no_grad():
+            w = layer.weight
+            k = max(1, int(round(density * w.numel())))
+            keep = torch.zeros(w.numel(), dtype=torch.bool)
+            keep[torch.topk(w.abs().reshape(-1), k).indices] = True
+            w.mul_(keep.reshape(w.shape))
+        for row in measure_speed(nn.Sequential(layer), (fan_in,), batch_sizes=(batch,),
+                                 budget_s=float(params.get("budget_s", 0.3)), threads=1):
+            rows.append({**row, "target_density": density})
+    return {"rows": rows, "in_features": fan_in, "out_features": fan_out, "batch": batch}
+
+
+PROBES = {"schedules": schedules, "speed": speed}
+
+
+def probe(name: str, params: dict, *, timeout: float = 60.0) -> dict:
+    """Run probe ``name`` in a child process (torch stays out of the caller) and return its JSON."""
+    if name not in PROBES:
+        raise SparsityLabError(f"Unknown probe '{name}'.")
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    try:
+        out = subprocess.run([sys.executable, "-m", "engine.learn.probe", name, json.dumps(params)],
+                             capture_output=True, text=True, timeout=timeout, env=env,
+                             cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    except subprocess.TimeoutExpired:
+        raise SparsityLabError(f"Computing '{name}' took longer than {timeout:.0f} s; try smaller settings.") from None
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SparsityLabError(f"Computing '{name}' failed: {last}")
+    return json.loads(out.stdout)
+
+
+def main(argv: list[str]) -> int:
+    name, params = argv[0], json.loads(argv[1]) if len(argv) > 1 else {}
+    try:
+        result = PROBES[name](params)
+    except SparsityLabError as err:  # ConfigError and friends: a readable message for the page
+        print(str(err), file=sys.stderr)
+        return 2
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
