@@ -10,7 +10,9 @@ settings are computed once per server, not once per student.
   ``lottery.round_sparsity``; RigL/SET: ``RigLSparsifier.drop_fraction`` and ``is_update_step``;
   SR-STE: the ``λ_W`` of ``SRSTESparsifier``; progressive decay: ``nm.decay_factor`` and
   ``nm.sdgf_pattern`` with ``DecayingNM``'s defaults).
-* ``speed``: ``engine.sparse.speed.measure_speed`` of one ``Linear`` layer pruned at each density.
+* ``speed``: ``engine.sparse.speed.measure_speed`` of one ``Linear`` layer pruned at each density
+  (unstructured: dense and the CSR backends), and of the smaller dense layer that removing whole
+  output neurons at that density leaves (structured; its speed-up is against the full layer).
 """
 from __future__ import annotations
 
@@ -103,9 +105,17 @@ def speed(params: dict) -> dict:
             keep = torch.zeros(w.numel(), dtype=torch.bool)
             keep[torch.topk(w.abs().reshape(-1), k).indices] = True
             w.mul_(keep.reshape(w.shape))
-        for row in measure_speed(nn.Sequential(layer), (fan_in,), batch_sizes=(batch,),
-                                 budget_s=float(params.get("budget_s", 0.3)), threads=1):
-            rows.append({**row, "target_density": density})
+        budget = float(params.get("budget_s", 0.3))
+        measured = measure_speed(nn.Sequential(layer), (fan_in,), batch_sizes=(batch,), budget_s=budget, threads=1)
+        rows += [{**row, "target_density": density} for row in measured]
+        # structured: the same density as whole output neurons removed = a smaller dense layer
+        dense_ms = next(row["median_ms"] for row in measured if row["backend"] == "dense")
+        small = nn.Linear(fan_in, max(1, int(round(density * fan_out))))
+        (srow,) = measure_speed(nn.Sequential(small), (fan_in,), batch_sizes=(batch,), backends=("dense",),
+                                budget_s=budget / 3, threads=1)
+        rows.append({**srow, "backend": "structured", "target_density": density,
+                     "speedup_vs_dense": dense_ms / srow["median_ms"],
+                     "theoretical_flop_ratio": fan_out / small.out_features, "density": small.out_features / fan_out})
     return {"rows": rows, "in_features": fan_in, "out_features": fan_out, "batch": batch}
 
 

@@ -1,0 +1,193 @@
+"""Plotly figures of the Learn lessons (pure builders: data in, figure out; no Streamlit calls)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+MARGIN = dict(l=10, r=10, t=50, b=10)
+POS, NEG, GROWN, DROPPED = "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"
+
+
+# -- lesson 1 -----------------------------------------------------------------------------------
+def storage_bars(sizes: dict[str, dict[str, int | None]], *, height: int = 330) -> go.Figure:
+    """Grouped bars: bytes of each storage format (x) for each pattern (colour); missing = not applicable."""
+    fig = go.Figure()
+    for pattern, row in sizes.items():
+        formats = [f for f, v in row.items() if v is not None]
+        fig.add_bar(name=pattern, x=formats, y=[row[f] for f in formats], text=[row[f] for f in formats],
+                    textposition="outside")
+    fig.update_layout(barmode="group", height=height, margin=MARGIN, yaxis_title="bytes",
+                      title="Bytes to store the pruned matrix", legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+# -- lesson 2 -----------------------------------------------------------------------------------
+def break_even(rows: Sequence[dict], *, height: int = 380) -> go.Figure:
+    """Measured speed-up vs dense per backend against density, with the FLOP ratio and the break-even line."""
+    fig = go.Figure()
+    dens = sorted({r["target_density"] for r in rows}, reverse=True)
+    flops = [next(r["theoretical_flop_ratio"] for r in rows if r["target_density"] == d and r["backend"] != "dense")
+             for d in dens if any(r["target_density"] == d and r["backend"] != "dense" for r in rows)]
+    fig.add_scatter(x=dens[: len(flops)], y=flops, name="FLOP ratio (dense / non-zero MACs)", mode="lines",
+                    line=dict(dash="dot", color="grey"))
+    for backend in sorted({r["backend"] for r in rows} - {"dense"}):
+        pts = sorted((r["target_density"], r["speedup_vs_dense"]) for r in rows if r["backend"] == backend)
+        fig.add_scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], name=f"{backend} (measured)", mode="lines+markers")
+    fig.add_hline(y=1.0, line=dict(color="black", width=1), annotation_text="break-even: as fast as dense")
+    fig.update_layout(height=height, margin=MARGIN, title="Speed-up over the dense layer vs density",
+                      xaxis=dict(title="density (fraction of weights kept)", type="log", autorange="reversed"),
+                      yaxis=dict(title="speed-up (×)", type="log"), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+# -- lesson 4 -----------------------------------------------------------------------------------
+def _node_xy(sizes: Sequence[int]) -> list[np.ndarray]:
+    """Node positions per layer: layer l at x = l, nodes centred vertically (Playground style)."""
+    top = max(sizes)
+    return [np.stack([np.full(n, float(l)), (np.arange(n) - (n - 1) / 2) * (top / max(n, 1)) ** 0.35], 1)
+            for l, n in enumerate(sizes)]
+
+
+def _segments(nodes: list[np.ndarray], select: list[np.ndarray]) -> tuple[list, list]:
+    xs, ys = [], []
+    for l, sel in enumerate(select):
+        if sel is None or not len(sel):
+            continue
+        for i, j in zip(*np.nonzero(sel)):
+            a, b = nodes[l][i], nodes[l + 1][j]
+            xs += [a[0], b[0], None]
+            ys += [a[1], b[1], None]
+    return xs, ys
+
+
+def _edge_data(nodes, frame) -> list[dict]:
+    pos = [m & (w > 0) for m, w in zip(frame.masks, frame.weights)]
+    neg = [m & (w <= 0) for m, w in zip(frame.masks, frame.weights)]
+    out = []
+    for sel in (pos, neg, frame.grown, frame.dropped):
+        x, y = _segments(nodes, sel)
+        out.append(dict(x=x, y=y))
+    return out
+
+
+def _title(traj, frame) -> str:
+    n_active = sum(int(m.sum()) for m in frame.masks)
+    total = sum(m.size for m in frame.masks)
+    change = f" · update: {sum(int(g.sum()) for g in frame.grown)} dropped and regrown" if frame.grown else ""
+    return (f"{traj.method.upper()} · step {frame.step} · {n_active}/{total} connections "
+            f"({n_active / total:.0%} dense) · loss {frame.loss:.3f} · accuracy {frame.accuracy:.0%}{change}")
+
+
+def playground(traj, *, frame_ms: int = 120, height: int = 520) -> go.Figure:
+    """The network (connections of every frame) beside its decision boundary, as one Plotly animation.
+
+    Blue/orange: active weights > 0 / ≤ 0; green: just grown; red dotted: just dropped.
+    Frames play in the browser (Play button or slider): the server sends the whole trajectory once.
+    """
+    nodes = _node_xy(traj.sizes)
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.52, 0.48], horizontal_spacing=0.06,
+                        subplot_titles=("network: connections", "decision boundary: p(class 1)"))
+    first = traj.frames[0]
+    styles = [dict(color=POS, width=1.6), dict(color=NEG, width=1.6), dict(color=GROWN, width=3.5),
+              dict(color=DROPPED, width=2.5, dash="dot")]
+    names = ["weight > 0", "weight ≤ 0", "just grown", "just dropped"]
+    for data, style, name in zip(_edge_data(nodes, first), styles, names):
+        fig.add_scatter(x=data["x"], y=data["y"], mode="lines", line=style, name=name, hoverinfo="skip",
+                        row=1, col=1)
+    allnodes = np.concatenate(nodes)
+    fig.add_scatter(x=allnodes[:, 0], y=allnodes[:, 1], mode="markers", marker=dict(size=13, color="#444"),
+                    name="units", hoverinfo="skip", showlegend=False, row=1, col=1)
+    z = lambda f: np.round(f.boundary, 2)  # noqa: E731  (2 decimals: a lighter payload per frame)
+    fig.add_heatmap(x=traj.grid, y=traj.grid, z=z(first), zmin=0, zmax=1, colorscale="RdBu", showscale=False,
+                    row=1, col=2)
+    fig.add_scatter(x=traj.x[:, 0], y=traj.x[:, 1], mode="markers", showlegend=False, hoverinfo="skip",
+                    marker=dict(size=5, color=np.where(traj.y == 1, "#08306b", "#67000d"),
+                                line=dict(width=0.5, color="white")), row=1, col=2)
+    frames = []
+    for k, f in enumerate(traj.frames):
+        data = [go.Scatter(**d) for d in _edge_data(nodes, f)] + [go.Heatmap(z=z(f))]
+        frames.append(go.Frame(name=str(k), data=data, traces=[0, 1, 2, 3, 5],
+                               layout=go.Layout(title_text=_title(traj, f))))
+    fig.frames = frames
+    play = dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0), fromcurrent=True,
+                mode="immediate")
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=80, b=70), title=dict(text=_title(traj, first), font=dict(size=13)),
+        legend=dict(orientation="h", y=1.07, x=0), plot_bgcolor="white",
+        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.06, xanchor="left", yanchor="top",
+                          showactive=False, buttons=[
+                              dict(label="▶ Play", method="animate", args=[None, play]),
+                              dict(label="❚❚ Pause", method="animate",
+                                   args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])])],
+        sliders=[dict(active=0, x=0.16, y=-0.04, len=0.84, pad=dict(t=0), currentvalue=dict(prefix="frame "),
+                      steps=[dict(label=str(f.step), method="animate",
+                                  args=[[str(k)], dict(frame=dict(duration=0, redraw=True), mode="immediate",
+                                                       transition=dict(duration=0))])
+                             for k, f in enumerate(traj.frames)])],
+    )
+    fig.update_xaxes(visible=False, row=1, col=1)
+    fig.update_yaxes(visible=False, row=1, col=1)
+    fig.update_xaxes(range=[traj.grid[0], traj.grid[-1]], constrain="domain", row=1, col=2)
+    fig.update_yaxes(range=[traj.grid[0], traj.grid[-1]], scaleanchor="x2", row=1, col=2)
+    return fig
+
+
+def accuracy_curves(curves: dict[str, tuple[list[int], list[float]]], *, height: int = 280) -> go.Figure:
+    fig = go.Figure()
+    for name, (x, y) in curves.items():
+        fig.add_scatter(x=x, y=y, name=name, mode="lines")
+    fig.update_layout(height=height, margin=MARGIN, title="Training accuracy, same data, same sparsity",
+                      xaxis_title="step", yaxis=dict(title="accuracy", range=[0.4, 1.02]))
+    return fig
+
+
+# -- lesson 6 -----------------------------------------------------------------------------------
+def budget_bars(layer_names: Sequence[str], densities: dict[str, Sequence[float]], *, title: str,
+                height: int = 340) -> go.Figure:
+    fig = go.Figure()
+    for dist, d in densities.items():
+        fig.add_bar(name=dist, x=list(layer_names), y=list(d), text=[f"{v:.1%}" for v in d], textposition="outside")
+    fig.update_layout(barmode="group", height=height, margin=MARGIN, title=title,
+                      yaxis=dict(title="density of the layer", tickformat=".0%"), legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def collapse_lines(sparsities: Sequence[float], kept: Sequence[Sequence[int]], layer_names: Sequence[str],
+                   collapsed: Sequence[bool], *, title: str, height: int = 340) -> go.Figure:
+    fig = go.Figure()
+    for l, name in enumerate(layer_names):
+        fig.add_scatter(x=list(sparsities), y=[max(k[l], 0.5) for k in kept], name=name, mode="lines+markers",
+                        customdata=[k[l] for k in kept], hovertemplate="%{customdata} weights kept<extra>" + name + "</extra>")
+    first = next((s for s, c in zip(sparsities, collapsed) if c), None)
+    if first is not None:
+        fig.add_vline(x=first, line=dict(color=DROPPED, dash="dash"), annotation_text="layer collapse")
+    fig.update_layout(height=height, margin=MARGIN, title=title, xaxis_title="overall sparsity",
+                      yaxis=dict(title="weights kept (0 drawn at ½)", type="log"), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def accuracy_vs_sparsity(sparsities: Sequence[float], accuracy: dict[str, Sequence[float]], *, height: int = 320) -> go.Figure:
+    fig = go.Figure()
+    for dist, acc in accuracy.items():
+        fig.add_scatter(x=list(sparsities), y=list(acc), name=dist, mode="lines+markers")
+    fig.add_hline(y=0.5, line=dict(color="grey", dash="dot"), annotation_text="chance")
+    fig.update_layout(height=height, margin=MARGIN, title="Accuracy after pruning and a short fine-tune",
+                      xaxis_title="overall sparsity", yaxis=dict(title="training accuracy", range=[0.3, 1.02]))
+    return fig
+
+
+# -- lesson 7 -----------------------------------------------------------------------------------
+def schedule_lines(x: Sequence[float], series: dict[str, Sequence[float]], *, title: str, y_title: str,
+                   shape: str = "linear", markers: dict[str, tuple[Sequence, Sequence]] | None = None,
+                   height: int = 300) -> go.Figure:
+    fig = go.Figure()
+    for name, y in series.items():
+        fig.add_scatter(x=list(x), y=list(y), name=name, mode="lines", line=dict(shape=shape))
+    for name, (mx, my) in (markers or {}).items():
+        fig.add_scatter(x=list(mx), y=list(my), name=name, mode="markers", marker=dict(size=7, symbol="x"))
+    fig.update_layout(height=height, margin=MARGIN, title=title, xaxis_title="training step", yaxis_title=y_title,
+                      legend=dict(orientation="h", y=-0.3))
+    return fig

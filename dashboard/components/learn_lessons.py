@@ -1,0 +1,74 @@
+"""The Learn course: its lessons, their pages and the controls a teacher can pin or hide.
+
+One list is the single source for the navigation entries, the course index, the teacher-link
+builder and the tests (each lesson page's controls must be exactly those listed here, with these
+defaults; ``tests/dashboard/test_learn.py`` checks it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Control:
+    key: str  # the widget key = the query parameter's name
+    label: str
+    default: Any
+    options: tuple = ()  # for choices; empty for numbers and booleans
+
+
+@dataclass(frozen=True)
+class Lesson:
+    number: int
+    file: str  # under dashboard/pages/
+    title: str
+    controls: tuple[Control, ...] = field(default_factory=tuple)
+
+    @property
+    def url_path(self) -> str:
+        return self.file.removesuffix(".py")
+
+    def defaults(self) -> dict[str, Any]:
+        return {c.key: c.default for c in self.controls}
+
+
+LESSONS: list[Lesson] = [
+    Lesson(1, "learn_01_storage.py", "1 · Dense vs sparse: what it costs to store", (
+        Control("sparsity", "Sparsity", 0.5),
+        Control("nm", "N:M pattern", "2:4", ("2:4", "1:4", "2:8", "1:8")),
+        Control("values", "Value type", "fp32", ("fp32", "fp16")),
+        Control("seed", "Seed", 0),
+    )),
+    Lesson(2, "learn_02_patterns.py", "2 · Unstructured, N:M, structured: what gets faster", (
+        Control("features", "Layer width (in = out)", 512, (256, 512, 1024)),
+        Control("batch", "Batch size", 64, (1, 16, 64, 256)),
+    )),
+    Lesson(4, "learn_04_dynamic.py", "4 · Static vs dynamic sparsity (playground)", (
+        Control("data", "Data", "moons", ("moons", "circles", "spirals")),
+        Control("method", "Method", "rigl", ("static", "set", "rigl")),
+        Control("sparsity", "Sparsity", 0.5),
+        Control("hidden", "Hidden layers", "8,8", ("4,4", "8,8", "8,8,8", "16,16")),
+        Control("dt", "ΔT (steps between updates)", 25),
+        Control("alpha", "Drop fraction α", 0.3),
+        Control("decay", "Drop-fraction decay", "cosine", ("cosine", "constant")),
+        Control("seed", "Seed", 0),
+    )),
+    Lesson(6, "learn_06_budgets.py", "6 · Layer-wise budgets and layer collapse", (
+        Control("data", "Data", "moons", ("moons", "circles", "spirals")),
+        Control("sparsity", "Overall sparsity", 0.9, (0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995)),
+        Control("seed", "Seed", 0),
+    )),
+    Lesson(7, "learn_07_schedules.py", "7 · Schedules, drawn from the runs' own code", (
+        Control("steps", "Training steps", 1000),
+        Control("sparsity", "Final sparsity", 0.9),
+        Control("rounds", "IMP rounds", 5),
+        Control("alpha", "RigL drop fraction α", 0.3),
+        Control("dt", "ΔT (steps between updates)", 25),
+        Control("nm", "N:M target", "2:4", ("2:4", "1:4", "2:8", "1:8")),
+    )),
+]
+
+
+def lesson(file: str) -> Lesson:
+    return next(l for l in LESSONS if l.file == file)
