@@ -1,0 +1,28 @@
+"""The schedules lesson 7 draws are the values of the lab's own schedule code."""
+import pytest
+
+from engine.learn.probe import probe, schedules
+from engine.sparse.methods.lottery import round_sparsity
+from engine.sparse.nm import decay_factor
+from engine.sparse.schedules import cosine_drop_fraction, cubic_sparsity
+
+
+def test_schedules_are_the_methods_values():
+    s = schedules({"steps": 400, "sparsity": 0.8, "imp_rounds": 4, "drop_fraction": 0.5, "update_every": 20})
+    g = s["gmp"]
+    assert (g["begin"], g["end"]) == (40, 280)
+    assert g["target"] == [cubic_sparsity(t, initial=0.0, final=0.8, begin=40, end=280) for t in range(401)]
+    assert g["applied"][279] == g["target"][270] and g["applied"][280] == 0.8
+    assert [r["sparsity"] for r in s["imp"]] == [0.0] + [round_sparsity(0.8, 4, r) for r in range(1, 5)]
+    rigl = s["dst"]["rigl"]
+    assert rigl["fraction"] == [cosine_drop_fraction(t, alpha=0.5, end=300) for t in range(401)]
+    assert rigl["updates"] == list(range(20, 300, 20))
+    assert s["dst"]["set"]["fraction"][:300] == [0.5] * 300
+    assert s["decay"]["mdgf"][100] == decay_factor(100, 400)
+    assert s["decay"]["sdgf_label"][0] == "3:4" and s["decay"]["sdgf_label"][-1] == "2:4"
+
+
+def test_probe_runs_in_a_child_process_and_reports_bad_input():
+    assert probe("schedules", {"steps": 50})["steps"][-1] == 50
+    with pytest.raises(Exception, match="failed"):
+        probe("schedules", {"steps": 50, "nm": "5:4"})
