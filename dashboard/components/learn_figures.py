@@ -115,8 +115,8 @@ def playground(traj, *, frame_ms: int = 120, height: int = 520) -> go.Figure:
     play = dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0), fromcurrent=True,
                 mode="immediate")
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=80, b=70), title=dict(text=_title(traj, first), font=dict(size=13)),
-        legend=dict(orientation="h", y=1.07, x=0), plot_bgcolor="white",
+        height=height, margin=dict(l=10, r=10, t=105, b=70), title=dict(text=_title(traj, first), font=dict(size=13)),
+        legend=dict(orientation="h", y=1.16, x=0), plot_bgcolor="white",
         updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.06, xanchor="left", yanchor="top",
                           showactive=False, buttons=[
                               dict(label="▶ Play", method="animate", args=[None, play]),
@@ -155,15 +155,21 @@ def budget_bars(layer_names: Sequence[str], densities: dict[str, Sequence[float]
     return fig
 
 
+def _cats(sparsities: Sequence[float]) -> list[str]:
+    """Sparsities as evenly spaced categories (the interesting ones crowd near 1 on a linear axis)."""
+    return [f"{s:.1%}" for s in sparsities]
+
+
 def collapse_lines(sparsities: Sequence[float], kept: Sequence[Sequence[int]], layer_names: Sequence[str],
                    collapsed: Sequence[bool], *, title: str, height: int = 340) -> go.Figure:
     fig = go.Figure()
+    cats = _cats(sparsities)
     for l, name in enumerate(layer_names):
-        fig.add_scatter(x=list(sparsities), y=[max(k[l], 0.5) for k in kept], name=name, mode="lines+markers",
+        fig.add_scatter(x=cats, y=[max(k[l], 0.5) for k in kept], name=name, mode="lines+markers",
                         customdata=[k[l] for k in kept], hovertemplate="%{customdata} weights kept<extra>" + name + "</extra>")
-    first = next((s for s, c in zip(sparsities, collapsed) if c), None)
+    first = next((i for i, c in enumerate(collapsed) if c), None)
     if first is not None:
-        fig.add_vline(x=first, line=dict(color=DROPPED, dash="dash"), annotation_text="layer collapse")
+        fig.add_vline(x=first - 0.5, line=dict(color=DROPPED, dash="dash"), annotation_text="layer collapse")
     fig.update_layout(height=height, margin=MARGIN, title=title, xaxis_title="overall sparsity",
                       yaxis=dict(title="weights kept (0 drawn at ½)", type="log"), legend=dict(orientation="h", y=-0.25))
     return fig
@@ -172,7 +178,7 @@ def collapse_lines(sparsities: Sequence[float], kept: Sequence[Sequence[int]], l
 def accuracy_vs_sparsity(sparsities: Sequence[float], accuracy: dict[str, Sequence[float]], *, height: int = 320) -> go.Figure:
     fig = go.Figure()
     for dist, acc in accuracy.items():
-        fig.add_scatter(x=list(sparsities), y=list(acc), name=dist, mode="lines+markers")
+        fig.add_scatter(x=_cats(sparsities), y=list(acc), name=dist, mode="lines+markers")
     fig.add_hline(y=0.5, line=dict(color="grey", dash="dot"), annotation_text="chance")
     fig.update_layout(height=height, margin=MARGIN, title="Accuracy after pruning and a short fine-tune",
                       xaxis_title="overall sparsity", yaxis=dict(title="training accuracy", range=[0.3, 1.02]))
@@ -190,4 +196,33 @@ def schedule_lines(x: Sequence[float], series: dict[str, Sequence[float]], *, ti
         fig.add_scatter(x=list(mx), y=list(my), name=name, mode="markers", marker=dict(size=7, symbol="x"))
     fig.update_layout(height=height, margin=MARGIN, title=title, xaxis_title="training step", yaxis_title=y_title,
                       legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+# -- lesson 5 -----------------------------------------------------------------------------------
+def ticket_curves(study: dict, variants: Sequence[str], *, height: int = 330) -> go.Figure:
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss", "training accuracy"))
+    colors = ["#7f7f7f", GROWN, POS, NEG]
+    for name, color in zip(variants, colors):
+        c = study[name]
+        fig.add_scatter(x=c["steps"], y=c["loss"], name=name, line=dict(color=color), row=1, col=1)
+        fig.add_scatter(x=c["steps"], y=c["accuracy"], name=name, line=dict(color=color), showlegend=False, row=1, col=2)
+    fig.update_yaxes(type="log", row=1, col=1)
+    fig.update_xaxes(title="step")
+    fig.update_layout(height=height, margin=MARGIN, legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def boundary(study: dict, name: str, *, height: int = 260) -> go.Figure:
+    """The decision boundary p(class 1) of one variant, with the data points."""
+    c, g = study[name], study["grid"]
+    fig = go.Figure(go.Heatmap(x=g, y=g, z=np.round(c["boundary"], 3), zmin=0, zmax=1, colorscale="RdBu",
+                               showscale=False, zsmooth="best"))
+    x, y = np.asarray(study["x"]), np.asarray(study["y"])
+    fig.add_scatter(x=x[:, 0], y=x[:, 1], mode="markers", hoverinfo="skip", showlegend=False,
+                    marker=dict(size=4, color=np.where(y == 1, "#08306b", "#67000d"), line=dict(width=0.5, color="white")))
+    fig.update_layout(height=height, margin=dict(l=5, r=5, t=40, b=5),
+                      title=dict(text=f"{name}: {c['accuracy'][-1]:.0%}", font=dict(size=13)))
+    fig.update_xaxes(visible=False, range=[g[0], g[-1]])
+    fig.update_yaxes(visible=False, range=[g[0], g[-1]], scaleanchor="x")
     return fig

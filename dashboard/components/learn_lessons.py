@@ -54,6 +54,12 @@ LESSONS: list[Lesson] = [
         Control("decay", "Drop-fraction decay", "cosine", ("cosine", "constant")),
         Control("seed", "Seed", 0),
     )),
+    Lesson(5, "learn_05_tickets.py", "5 · Lottery tickets: the ticket and its controls", (
+        Control("data", "Data", "moons", ("moons", "circles", "spirals")),
+        Control("sparsity", "Sparsity of the hidden layers", 0.9),
+        Control("rounds", "IMP rounds", 3),
+        Control("seed", "Seed", 0),
+    )),
     Lesson(6, "learn_06_budgets.py", "6 · Layer-wise budgets and layer collapse", (
         Control("data", "Data", "moons", ("moons", "circles", "spirals")),
         Control("sparsity", "Overall sparsity", 0.9, (0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995)),

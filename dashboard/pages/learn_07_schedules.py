@@ -54,10 +54,11 @@ with guard("sampling the schedules"), st.spinner("Sampling the methods' schedule
         st.latex(r"\tilde g = g + \lambda_W\,(1 - M)\odot W")
         st.plotly_chart(figs.schedule_lines(x, {"λ_W": [s["srste"]["lambda"]] * len(x)},
                                             title=f"SR-STE: λ_W = {s['srste']['lambda']:g} at every step",
-                                            y_title="λ_W"), key="l7-srste")
+                                            y_title="λ_W").update_yaxes(range=[0, 2 * s["srste"]["lambda"] or 1],
+                                                                       exponentformat="e"), key="l7-srste")
     with right:
         st.subheader("Progressive decay: MDGF and SDGF")
-        st.latex(r"\beta = e^{-\mathrm{rate}\,p}\quad(p:\text{ fraction of the decay phase})")
+        st.latex(r"\beta = e^{-\mathrm{rate}\cdot p}")
         dd = s["decay"]
         st.plotly_chart(figs.schedule_lines(
             x, {"MDGF β (pruned weights' factor)": dd["mdgf"], "SDGF density of the pattern": dd["sdgf_density"]},

@@ -167,3 +167,17 @@ def test_course_index_links_every_lesson():
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     assert all(f"({les.url_path})" in text for les in LESSONS)
+
+
+def test_lesson5_shows_the_ticket_and_its_controls_at_the_same_size():
+    from engine.learn.lottery import VARIANTS, lottery_study
+
+    at = app("learn_05_tickets.py", sparsity="0.8", rounds="2")
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("network")
+    r = lottery_study(dataset="moons", sparsity=0.8, rounds=2, seed=0)
+    for name in VARIANTS:
+        assert table.loc[name, "weights"] == sum(r[name]["kept"])
+        assert table.loc[name, "final accuracy"] == f"{r[name]['accuracy'][-1]:.0%}"
+    assert table.loc["winning ticket", "weights"] == table.loc["random mask", "weights"] < table.loc["dense", "weights"]
+    assert len(charts(at)) == 1 + len(VARIANTS)

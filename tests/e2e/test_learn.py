@@ -57,9 +57,9 @@ def test_screenshots_of_every_lesson(browser, app_url, shot, size):
     for path in ["learn"] + [les.url_path for les in LESSONS] + ["learn_teacher"]:
         pg.goto(f"{app_url}/{path}")
         pg.locator("[data-testid=stMain] h1").first.wait_for()
+        if path.startswith("learn_0"):  # the question comes after the demo: the demo is drawn
+            pg.get_by_text("Think about it.").wait_for()
         wait_idle(pg, timeout=90)
-        if pg.locator(".js-plotly-plot").count():
-            pg.locator(".js-plotly-plot").first.wait_for()
         if path == "learn_04_dynamic":  # play a few frames so the shot shows training under way
             pg.locator(".js-plotly-plot .updatemenu-button").first.click()
             time.sleep(3)

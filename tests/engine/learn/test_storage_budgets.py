@@ -61,3 +61,14 @@ def test_global_magnitude_collapses_a_layer_at_99_percent():
     r = budgets.budget_study(sparsities=(0.9, 0.99))
     assert r["global"]["collapsed"] == [False, True]
     assert 0 in r["global"]["kept"][1]
+
+
+def test_ticket_controls_share_the_tickets_size_and_reinit_shares_its_mask():
+    import engine.learn.lottery as lt
+    from engine.sparse.methods.lottery import round_sparsity
+
+    assert [lt.round_sparsity(0.9, 3, r) for r in (1, 2, 3)] == [round_sparsity(0.9, 3, r) for r in (1, 2, 3)]
+    r = lt.lottery_study(sparsity=0.9, rounds=2, steps=60)
+    assert r["winning ticket"]["kept"] == r["random mask"]["kept"] == r["same mask, re-initialised"]["kept"]
+    assert r["winning ticket"]["kept"][0] == round(0.1 * 32)  # hidden layers at s, output at s/2
+    assert r["winning ticket"]["kept"][-1] == round(0.55 * 16)
