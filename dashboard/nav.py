@@ -26,6 +26,7 @@ PAGES: list[PageSpec] = [
     PageSpec("Learn", "learn.py", "Course & concepts", ":material/school:"),
     PageSpec("Learn", "learn_01_storage.py", "1 · Storing sparse matrices", ":material/storage:"),
     PageSpec("Learn", "learn_02_patterns.py", "2 · What gets faster", ":material/speed:"),
+    PageSpec("Learn", "learn_03_when.py", "3 · When sparsity is decided", ":material/timeline:"),
     PageSpec("Learn", "learn_04_dynamic.py", "4 · Static vs dynamic (playground)", ":material/hub:"),
     PageSpec("Learn", "learn_05_tickets.py", "5 · Lottery tickets", ":material/confirmation_number:"),
     PageSpec("Learn", "learn_06_budgets.py", "6 · Layer budgets & collapse", ":material/bar_chart:"),

@@ -226,3 +226,31 @@ def boundary(study: dict, name: str, *, height: int = 260) -> go.Figure:
     fig.update_xaxes(visible=False, range=[g[0], g[-1]])
     fig.update_yaxes(visible=False, range=[g[0], g[-1]], scaleanchor="x")
     return fig
+
+
+# -- lesson 3 -----------------------------------------------------------------------------------
+FAMILY_COLORS = {"dense-to-sparse (pruning)": NEG, "sparse training (static mask)": POS,
+                 "sparse-to-sparse (dynamic)": GROWN}
+
+
+def timelines(rows: Sequence[dict], steps_per_epoch: int, *, height_per_row: int = 120) -> go.Figure:
+    """One timeline per method: the weights' density over its whole recipe (epochs), ticks where the mask changes."""
+    fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True, vertical_spacing=0.045,
+                        subplot_titles=[f"{r['method']} — mask decided {r['decided']}" for r in rows])
+    for i, r in enumerate(rows, start=1):
+        x = [t / steps_per_epoch for t in range(len(r["density"]))]
+        color = FAMILY_COLORS.get(r["family"], "#444")
+        fig.add_scatter(x=x, y=r["density"], mode="lines", line=dict(shape="hv", color=color), fill="tozeroy",
+                        name=r["family"], legendgroup=r["family"], showlegend=r["family"] not in
+                        {q["family"] for q in rows[: i - 1]}, row=i, col=1)
+        marks = r["marks"]
+        fig.add_scatter(x=[t / steps_per_epoch for t in marks], y=[1.08] * len(marks), mode="markers",
+                        marker=dict(symbol="triangle-down", size=7, color="black"), name="mask changes",
+                        legendgroup="marks", showlegend=i == 1, row=i, col=1)
+        fig.update_yaxes(range=[0, 1.18], tickvals=[0, 0.5, 1], tickformat=".0%", row=i, col=1)
+    fig.update_xaxes(title="epoch", row=len(rows), col=1)
+    fig.update_layout(height=height_per_row * len(rows) + 120, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.08), title="Density of the weights over each method's recipe")
+    for a in fig.layout.annotations:
+        a.font = dict(size=12)
+    return fig

@@ -44,6 +44,12 @@ LESSONS: list[Lesson] = [
         Control("features", "Layer width (in = out)", 512, (256, 512, 1024)),
         Control("batch", "Batch size", 64, (1, 16, 64, 256)),
     )),
+    Lesson(3, "learn_03_when.py", "3 · When is sparsity decided? Pruning vs sparse training", (
+        Control("sparsity", "Sparsity", 0.9),
+        Control("epochs", "Epochs", 10),
+        Control("finetune", "Fine-tune epochs", 3),
+        Control("rounds", "IMP rounds", 5),
+    )),
     Lesson(4, "learn_04_dynamic.py", "4 · Static vs dynamic sparsity (playground)", (
         Control("data", "Data", "moons", ("moons", "circles", "spirals")),
         Control("method", "Method", "rigl", ("static", "set", "rigl")),

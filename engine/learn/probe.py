@@ -119,7 +119,63 @@ def speed(params: dict) -> dict:
     return {"rows": rows, "in_features": fan_in, "out_features": fan_out, "batch": batch}
 
 
-PROBES = {"schedules": schedules, "speed": speed}
+def timelines(params: dict) -> dict:
+    """Density of the weights at every step of each method's recipe, and when its mask is decided.
+
+    Lengths come from each method's ``total_epochs`` (the lab's progress bar); the phases follow
+    the methods' ``run``: one-shot magnitude trains ``epochs`` dense, prunes, fine-tunes; GMP
+    follows its schedule (as :func:`schedules`) then fine-tunes; IMP trains ``rounds`` rounds,
+    pruning after each, then trains the ticket; SNIP fixes its mask before step 0; SET and RigL
+    keep the density constant from step 0 and move the mask every ΔT steps until ``T_end``.
+    """
+    from engine.sparse.config import SparseConfig
+    from engine.sparse.methods.dst import RigLSparsifier, SETSparsifier
+    from engine.sparse.methods.lottery import IMPSparsifier, round_sparsity
+    from engine.sparse.methods.magnitude import GradualMagnitudeSparsifier, MagnitudeSparsifier
+    from engine.sparse.methods.pai import SNIPSparsifier
+
+    c = SparseConfig()
+    s = float(params.get("sparsity", c.sparsity))
+    epochs, finetune = int(params.get("epochs", 10)), int(params.get("finetune_epochs", 3))
+    per_epoch = int(params.get("steps_per_epoch", 20))
+    rounds = int(params.get("imp_rounds", c.imp_rounds))
+    out = []
+
+    def row(name, method, decided, family, density, marks=()):
+        out.append({"method": name, "decided": decided, "family": family, "density": density,
+                    "marks": list(marks), "total_epochs": method.total_epochs(epochs, finetune)})
+
+    m = MagnitudeSparsifier(s)
+    row("magnitude (one-shot)", m, "after training", "dense-to-sparse (pruning)",
+        [1.0] * (epochs * per_epoch) + [1 - s] * (finetune * per_epoch), [epochs * per_epoch])
+    g = GradualMagnitudeSparsifier(s, begin_frac=c.prune_begin, end_frac=c.prune_end, every=c.prune_every)
+    n = epochs * per_epoch
+    g.begin, g.end = int(g.begin_frac * n), max(int(g.begin_frac * n) + 1, int(g.end_frac * n))
+    dens, cur, marks = [], g.initial, []
+    for t in range(n):
+        if t and g.begin <= t <= g.end and ((t - g.begin) % g.every == 0 or t == g.end):
+            cur = g.target(t)
+            marks.append(t)
+        dens.append(1 - cur)
+    row("GMP (gradual)", g, "during training", "dense-to-sparse (pruning)", dens + [1 - s] * (finetune * per_epoch), marks)
+    imp = IMPSparsifier(s, rounds=rounds)
+    dens = []
+    for r in range(rounds + 1):
+        dens += [1 - (0.0 if r == 0 else round_sparsity(s, rounds, r))] * n
+    row(f"IMP ({rounds} rounds + ticket)", imp, "after each round (rewind)", "dense-to-sparse (pruning)", dens,
+        [n * r for r in range(1, rounds + 1)])
+    snip = SNIPSparsifier(s, "global", c.pai_batches)
+    row("SNIP (at init)", snip, "before training", "sparse training (static mask)", [1 - s] * (snip.total_epochs(epochs, finetune) * per_epoch), [0])
+    for cls in (SETSparsifier, RigLSparsifier):
+        sp = cls(s, update_every=c.update_every, drop_fraction=c.drop_fraction, end_frac=c.dst_end)
+        total = sp.total_epochs(epochs, finetune) * per_epoch
+        sp.end = max(1, int(sp.end_frac * total))
+        row(f"{cls.name.upper() if cls.name == 'set' else 'RigL'} (dynamic)", sp, "throughout (mask moves)",
+            "sparse-to-sparse (dynamic)", [1 - s] * total, [t for t in range(total) if sp.is_update_step(t)])
+    return {"rows": out, "steps_per_epoch": per_epoch, "epochs": epochs, "finetune_epochs": finetune, "sparsity": s}
+
+
+PROBES = {"schedules": schedules, "speed": speed, "timelines": timelines}
 
 
 def probe(name: str, params: dict, *, timeout: float = 60.0) -> dict:

@@ -57,8 +57,8 @@ def test_every_lesson_page_exists_and_is_in_the_navigation():
 def test_lesson_controls_are_the_listed_ones_with_their_defaults(monkeypatch, fast_speed):
     monkeypatch.setattr("engine.learn.probe.probe", lambda name, params, **kw: fast_speed)
     for les in LESSONS:
-        if les.number == 7:
-            continue  # its probe is checked below with the real schedules
+        if les.number in (3, 7):
+            continue  # their probes run for real in their own tests, which check their controls too
         at = app(les.file)
         assert not at.exception, les.file
         assert widget_keys(at) == set(les.defaults()), les.file
@@ -125,6 +125,7 @@ def test_lesson6_warns_of_layer_collapse_at_99_percent():
 def test_lesson7_curves_are_the_schedules_formulas():
     at = app("learn_07_schedules.py", steps="500", sparsity="0.8", alpha="0.4", dt="50")
     assert not at.exception
+    assert widget_keys(at) == set(next(l for l in LESSONS if l.number == 7).defaults())
     figs = charts(at)
     gmp = {d["name"]: arr(d["y"]) for d in figs[0]["data"]}
     assert gmp["cubic target s_t"] == pytest.approx([cubic_sparsity(t, initial=0, final=0.8, begin=50, end=350)
@@ -154,7 +155,7 @@ def test_lesson2_times_a_real_layer():
 
 
 def test_teacher_page_builds_a_link_with_pins_and_hidden_controls():
-    at = app("learn_teacher.py", lesson=LESSONS[2].title)
+    at = app("learn_teacher.py", lesson=next(l for l in LESSONS if l.number == 4).title)
     assert not at.exception
     at.selectbox(key="teach-learn_04_dynamic-method").set_value("set").run()
     at.checkbox(key="teach-learn_04_dynamic-method-hide").check().run()
@@ -181,3 +182,17 @@ def test_lesson5_shows_the_ticket_and_its_controls_at_the_same_size():
         assert table.loc[name, "final accuracy"] == f"{r[name]['accuracy'][-1]:.0%}"
     assert table.loc["winning ticket", "weights"] == table.loc["random mask", "weights"] < table.loc["dense", "weights"]
     assert len(charts(at)) == 1 + len(VARIANTS)
+
+
+def test_lesson3_timelines_are_the_methods_recipes():
+    at = app("learn_03_when.py", sparsity="0.8", epochs="4", finetune="2", rounds="3")
+    assert not at.exception
+    assert widget_keys(at) == set(next(l for l in LESSONS if l.number == 3).defaults())
+    fig = charts(at)[0]
+    table = at.dataframe[0].value.set_index("method")
+    assert table.loc["magnitude (one-shot)", "epochs in all"] == 6 and table.loc["IMP (3 rounds + ticket)", "epochs in all"] == 16
+    assert table.loc["SNIP (at init)", "mean density while training"] == pytest.approx(0.2)
+    density = [arr(d["y"]) for d in fig["data"] if d.get("fill") == "tozeroy"]
+    assert density[0][0] == 1.0 and density[0][-1] == pytest.approx(0.2)  # one-shot: dense, then pruned
+    assert np.allclose(density[-1], 0.2)  # RigL: sparse from the first step
+    assert len(density[2]) == 16 * 20

@@ -26,3 +26,17 @@ def test_probe_runs_in_a_child_process_and_reports_bad_input():
     assert probe("schedules", {"steps": 50})["steps"][-1] == 50
     with pytest.raises(Exception, match="failed"):
         probe("schedules", {"steps": 50, "nm": "5:4"})
+
+
+def test_timelines_follow_each_methods_recipe_length_and_density():
+    from engine.learn.probe import timelines
+
+    r = timelines({"sparsity": 0.75, "epochs": 3, "finetune_epochs": 1, "imp_rounds": 2, "steps_per_epoch": 10})
+    rows = {x["method"].split(" ")[0]: x for x in r["rows"]}
+    for x in r["rows"]:
+        assert len(x["density"]) == x["total_epochs"] * 10
+    assert rows["IMP"]["total_epochs"] == 9 and rows["magnitude"]["total_epochs"] == 4
+    assert rows["IMP"]["density"][-1] == pytest.approx(0.25) and rows["IMP"]["density"][0] == 1.0
+    assert rows["RigL"]["density"] == pytest.approx([0.25] * 30)
+    assert rows["RigL"]["marks"] == []  # 30 steps, T_end = 22 < ΔT = 25: no update fits
+    assert rows["GMP"]["density"][0] == 1.0 and rows["GMP"]["density"][-1] == pytest.approx(0.25)
