@@ -254,3 +254,62 @@ def timelines(rows: Sequence[dict], steps_per_epoch: int, *, height_per_row: int
     for a in fig.layout.annotations:
         a.font = dict(size=12)
     return fig
+
+
+# -- lesson 8 -----------------------------------------------------------------------------------
+def _palette(n: int) -> list[str]:
+    from plotly.colors import qualitative
+
+    base = qualitative.Dark24 + qualitative.Light24
+    return [base[i % len(base)] for i in range(n)]
+
+
+def karate_graphs(r: dict, *, height: int = 440) -> go.Figure:
+    """Left: the input graph node by node, coloured by supernode. Right: the summary, supernode by supernode."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.04, subplot_titles=(
+        f"input: 34 nodes, 78 edges — {r['input_bits']:.0f} bits",
+        f"summary: {r['n_supernodes']} supernodes, {r['n_superedges']} superedges — {r['size_bits']:.0f} bits"))
+    xy, colors = r["xy"], _palette(r["n_supernodes"])
+    ex, ey = [], []
+    for u, v in r["edges"]:
+        ex += [xy[u, 0], xy[v, 0], None]
+        ey += [xy[u, 1], xy[v, 1], None]
+    fig.add_scatter(x=ex, y=ey, mode="lines", line=dict(color="#bbb", width=1), hoverinfo="skip", showlegend=False,
+                    row=1, col=1)
+    fig.add_scatter(x=xy[:, 0], y=xy[:, 1], mode="markers+text", text=[str(i) for i in range(len(xy))],
+                    textfont=dict(size=8, color="white"), showlegend=False,
+                    marker=dict(size=15, color=[colors[s] for s in r["supernode_of"]], line=dict(width=1, color="#333")),
+                    hovertext=[f"node {i} → supernode {s}" for i, s in enumerate(r["supernode_of"])], hoverinfo="text",
+                    row=1, col=1)
+    c = r["centres"]
+    for (a, b), d in zip(r["superedges"], r["densities"]):
+        if a == b:
+            continue
+        fig.add_scatter(x=[c[a, 0], c[b, 0]], y=[c[a, 1], c[b, 1]], mode="lines", hoverinfo="skip",
+                        line=dict(color="#555", width=1 + 5 * float(d)), opacity=0.4 + 0.6 * float(d),
+                        showlegend=False, row=1, col=2)
+    inside = {int(a): float(d) for (a, b), d in zip(r["superedges"], r["densities"]) if a == b}
+    fig.add_scatter(x=c[:, 0], y=c[:, 1], mode="markers+text", showlegend=False,
+                    text=[str(int(n)) for n in r["sizes"]], textfont=dict(size=9, color="white"),
+                    marker=dict(size=[12 + 5 * np.sqrt(n) for n in r["sizes"]], color=colors,
+                                line=dict(width=[3 if k in inside else 1 for k in range(len(c))], color="#111")),
+                    hovertext=[f"supernode {k}: {int(n)} members" + (f", inside density {inside[k]:.2f}" if k in inside else "")
+                               for k, n in enumerate(r["sizes"])], hoverinfo="text", row=1, col=2)
+    for col in (1, 2):
+        fig.update_xaxes(visible=False, row=1, col=col)
+        fig.update_yaxes(visible=False, row=1, col=col)
+    fig.update_layout(height=height, margin=dict(l=5, r=5, t=40, b=5), plot_bgcolor="white")
+    return fig
+
+
+def mdl_tradeoff(t: dict, current: float, *, height: int = 320) -> go.Figure:
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_scatter(x=t["ratio"], y=t["size_bits"], name="summary bits", mode="lines+markers")
+    fig.add_scatter(x=t["ratio"], y=t["re1"], name="reconstruction error RE1", mode="lines+markers", secondary_y=True)
+    fig.add_hline(y=t["input_bits"], line=dict(dash="dot", color="grey"), annotation_text="input bits")
+    fig.add_vline(x=current, line=dict(color=DROPPED, dash="dash"))
+    fig.update_layout(height=height, margin=MARGIN, title="The trade-off: budget (fraction of the input's bits) vs error",
+                      xaxis_title="budget ratio k / Size(G)", legend=dict(orientation="h", y=-0.25))
+    fig.update_yaxes(title="bits", secondary_y=False)
+    fig.update_yaxes(title="RE1", secondary_y=True)
+    return fig

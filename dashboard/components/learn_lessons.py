@@ -71,6 +71,11 @@ LESSONS: list[Lesson] = [
         Control("sparsity", "Overall sparsity", 0.9, (0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995)),
         Control("seed", "Seed", 0),
     )),
+    Lesson(8, "learn_08_summaries.py", "8 · Graph summarisation as compression (karate club)", (
+        Control("ratio", "Budget (fraction of the input's bits)", 0.4),
+        Control("error", "Error to minimise", "l1", ("l1", "l2")),
+        Control("seed", "Seed", 0),
+    )),
     Lesson(7, "learn_07_schedules.py", "7 · Schedules, drawn from the runs' own code", (
         Control("steps", "Training steps", 1000),
         Control("sparsity", "Final sparsity", 0.9),
@@ -80,6 +85,8 @@ LESSONS: list[Lesson] = [
         Control("nm", "N:M target", "2:4", ("2:4", "1:4", "2:8", "1:8")),
     )),
 ]
+
+LESSONS.sort(key=lambda les: les.number)
 
 
 def lesson(file: str) -> Lesson:

@@ -196,3 +196,16 @@ def test_lesson3_timelines_are_the_methods_recipes():
     assert density[0][0] == 1.0 and density[0][-1] == pytest.approx(0.2)  # one-shot: dense, then pruned
     assert np.allclose(density[-1], 0.2)  # RigL: sparse from the first step
     assert len(density[2]) == 16 * 20
+
+
+def test_lesson8_bits_are_ssumms():
+    from engine.learn.graphsum import summarize_karate
+
+    at = app("learn_08_summaries.py", ratio="0.3", error="l2", seed="1")
+    assert not at.exception
+    r = summarize_karate(0.3, error="l2", seed=1)
+    table = dict(zip(at.dataframe[0].value["quantity"], at.dataframe[0].value["value"]))
+    assert table["summary bits"] == round(r["size_bits"], 1) and table["supernodes |S|"] == r["n_supernodes"]
+    assert table["summary bits"] <= table["budget k"] < table["input bits 2|E|·log2|V|"]
+    fig = charts(at)[0]
+    assert f"{r['n_supernodes']} supernodes" in fig["layout"]["annotations"][1]["text"]
