@@ -313,3 +313,32 @@ def mdl_tradeoff(t: dict, current: float, *, height: int = 320) -> go.Figure:
     fig.update_yaxes(title="bits", secondary_y=False)
     fig.update_yaxes(title="RE1", secondary_y=True)
     return fig
+
+
+# -- lesson 9 -----------------------------------------------------------------------------------
+def adjacency_panels(r: dict, *, height: int = 360) -> go.Figure:
+    """Similarity M Mᵀ, the top-k graph Ã and the true groups, channels ordered by group."""
+    o = r["order"]
+    labels = [f"s{i}" for i in o]
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.05, subplot_titles=(
+        "similarity M·Mᵀ", f"learned graph Ã (top-{r['k']} per row)", "true graph (same group)"))
+    mats = [(r["similarity"][np.ix_(o, o)], "RdBu", -1, 1), (r["adjacency"][np.ix_(o, o)], "Blues", 0, None),
+            (r["true_graph"][np.ix_(o, o)].astype(float), "Greys", 0, 1)]
+    for col, (m, scale, lo, hi) in enumerate(mats, start=1):
+        fig.add_heatmap(z=np.round(m, 3), x=labels, y=labels, colorscale=scale, zmin=lo, zmax=hi, showscale=False,
+                        row=1, col=col)
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
+    fig.update_layout(height=height, margin=dict(l=5, r=5, t=40, b=5))
+    return fig
+
+
+def channel_series(r: dict, *, steps: int = 200, height: int = 300) -> go.Figure:
+    fig = go.Figure()
+    colors = _palette(int(r["groups"].max()) + 1)
+    x = r["series"][:steps]
+    for i in r["order"]:
+        z = (x[:, i] - x[:, i].mean()) / (x[:, i].std() + 1e-12)
+        fig.add_scatter(y=z, mode="lines", name=f"s{i} (group {r['groups'][i]})", line=dict(width=1, color=colors[r["groups"][i]]))
+    fig.update_layout(height=height, margin=MARGIN, title="The sensors' series (standardised), coloured by true group",
+                      xaxis_title="time step", showlegend=False)
+    return fig

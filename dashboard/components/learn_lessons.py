@@ -76,6 +76,13 @@ LESSONS: list[Lesson] = [
         Control("error", "Error to minimise", "l1", ("l1", "l2")),
         Control("seed", "Seed", 0),
     )),
+    Lesson(9, "learn_09_adjacency.py", "9 · Learned adjacency: a top-k graph from embeddings", (
+        Control("embedding", "Embeddings", "series", ("series", "random")),
+        Control("k", "k (neighbours per row)", 4),
+        Control("alpha", "α", 3.0),
+        Control("noise", "Sensor noise", 0.15),
+        Control("seed", "Seed", 0),
+    )),
     Lesson(7, "learn_07_schedules.py", "7 · Schedules, drawn from the runs' own code", (
         Control("steps", "Training steps", 1000),
         Control("sparsity", "Final sparsity", 0.9),

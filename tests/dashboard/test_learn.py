@@ -209,3 +209,19 @@ def test_lesson8_bits_are_ssumms():
     assert table["summary bits"] <= table["budget k"] < table["input bits 2|E|·log2|V|"]
     fig = charts(at)[0]
     assert f"{r['n_supernodes']} supernodes" in fig["layout"]["annotations"][1]["text"]
+
+
+def test_lesson9_graph_is_the_top_k_formula_and_scores_against_the_truth():
+    from engine.learn.adjacency import adjacency_lesson
+
+    at = app("learn_09_adjacency.py", k="3", alpha="2.0")
+    assert not at.exception
+    r = adjacency_lesson(k=3, alpha=2.0)
+    fig = charts(at)[0]
+    a = arr(fig["data"][1]["z"])
+    o = r["order"]
+    assert np.allclose(a, np.round(r["adjacency"][np.ix_(o, o)], 3))
+    assert ((a > 0).sum(axis=1) <= 3 + 1).all()  # k neighbours + the self-loop
+    assert at.metric[0].value == f"{r['auroc']:.3f}"
+    at2 = app("learn_09_adjacency.py", embedding="random")
+    assert float(at2.metric[0].value) < float(at.metric[0].value)

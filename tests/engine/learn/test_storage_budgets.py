@@ -72,3 +72,15 @@ def test_ticket_controls_share_the_tickets_size_and_reinit_shares_its_mask():
     assert r["winning ticket"]["kept"] == r["random mask"]["kept"] == r["same mask, re-initialised"]["kept"]
     assert r["winning ticket"]["kept"][0] == round(0.1 * 32)  # hidden layers at s, output at s/2
     assert r["winning ticket"]["kept"][-1] == round(0.55 * 16)
+
+
+def test_top_k_graph_equals_the_labs_stackvaeg_graph():
+    import torch
+
+    from engine.anomaly.stackvae_g import graph_from_similarity
+    from engine.learn.adjacency import graph_from_embeddings
+
+    m = np.random.default_rng(0).normal(size=(9, 5)) / 2
+    _, ours = graph_from_embeddings(m, alpha=3.0, k=4)
+    theirs = graph_from_similarity(torch.tensor(m @ m.T), 3.0, 4).numpy()
+    assert np.allclose(ours, theirs)
