@@ -33,6 +33,7 @@ PAGES: list[PageSpec] = [
     PageSpec("Learn", "learn_07_schedules.py", "7 · Schedules", ":material/schedule:"),
     PageSpec("Learn", "learn_08_summaries.py", "8 · Graph summaries", ":material/hub:"),
     PageSpec("Learn", "learn_09_adjacency.py", "9 · Learned adjacency", ":material/grid_4x4:"),
+    PageSpec("Learn", "learn_10_faster.py", "10 · Is sparse faster?", ":material/timer:"),
     PageSpec("Learn", "learn_teacher.py", "Teacher links", ":material/link:"),
 ]
 

@@ -342,3 +342,22 @@ def channel_series(r: dict, *, steps: int = 200, height: int = 300) -> go.Figure
     fig.update_layout(height=height, margin=MARGIN, title="The sensors' series (standardised), coloured by true group",
                       xaxis_title="time step", showlegend=False)
     return fig
+
+
+# -- lesson 10 ----------------------------------------------------------------------------------
+def latency_vs_batch(rows: Sequence[dict], flop_ratio: float, *, height: int = 340) -> go.Figure:
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("latency per batch (median)", "speed-up over dense vs FLOP ratio"))
+    for backend in sorted({r["backend"] for r in rows}, key=lambda b: (b != "dense", b)):
+        pts = sorted((r["batch"], r["median_ms"], r["speedup_vs_dense"]) for r in rows if r["backend"] == backend)
+        fig.add_scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], name=backend, mode="lines+markers",
+                        legendgroup=backend, row=1, col=1)
+        fig.add_scatter(x=[p[0] for p in pts], y=[p[2] for p in pts], name=backend, mode="lines+markers",
+                        legendgroup=backend, showlegend=False, row=1, col=2)
+    fig.add_hline(y=flop_ratio, line=dict(dash="dot", color="grey"), annotation_text=f"FLOP ratio {flop_ratio:.1f}×",
+                  row=1, col=2)
+    fig.add_hline(y=1.0, line=dict(color="black", width=1), row=1, col=2)
+    fig.update_xaxes(type="log", title="batch size")
+    fig.update_yaxes(type="log", title="ms", row=1, col=1)
+    fig.update_yaxes(type="log", title="×", row=1, col=2)
+    fig.update_layout(height=height, margin=MARGIN, legend=dict(orientation="h", y=-0.25))
+    return fig

@@ -83,6 +83,10 @@ LESSONS: list[Lesson] = [
         Control("noise", "Sensor noise", 0.15),
         Control("seed", "Seed", 0),
     )),
+    Lesson(10, "learn_10_faster.py", "10 · Is sparse faster? FLOPs vs measured latency", (
+        Control("density", "Density (fraction of weights kept)", 0.1, (0.5, 0.2, 0.1, 0.05, 0.02, 0.01)),
+        Control("width", "Hidden width (64 → w → w → 10)", 512, (128, 512, 1024)),
+    )),
     Lesson(7, "learn_07_schedules.py", "7 · Schedules, drawn from the runs' own code", (
         Control("steps", "Training steps", 1000),
         Control("sparsity", "Final sparsity", 0.9),

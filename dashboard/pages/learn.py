@@ -14,8 +14,7 @@ st.subheader("The course")
 st.markdown("\n".join(f"- [{les.title}]({les.url_path})" for les in LESSONS))
 st.caption("Each lesson: a short text, a demo that answers in seconds, a question with its answer folded, "
            "and a button to the full lab page. Every lesson's settings are in its link; a teacher builds "
-           "links with fixed and hidden controls on [Teacher links](learn_teacher). Lesson 10 "
-           "of the plan is not written yet.")
+           "links with fixed and hidden controls on [Teacher links](learn_teacher).")
 
 st.subheader("Three ways to make the same matrix sparse")
 c1, c2, c3 = st.columns(3)

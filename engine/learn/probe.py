@@ -10,6 +10,8 @@ settings are computed once per server, not once per student.
   ``lottery.round_sparsity``; RigL/SET: ``RigLSparsifier.drop_fraction`` and ``is_update_step``;
   SR-STE: the ``λ_W`` of ``SRSTESparsifier``; progressive decay: ``nm.decay_factor`` and
   ``nm.sdgf_pattern`` with ``DecayingNM``'s defaults).
+* ``timelines``: each method's density over its whole recipe (lesson 3).
+* ``latency``: FLOPs and measured latency per batch size of a pruned MLP (lesson 10).
 * ``speed``: ``engine.sparse.speed.measure_speed`` of one ``Linear`` layer pruned at each density
   (unstructured: dense and the CSR backends), and of the smaller dense layer that removing whole
   output neurons at that density leaves (structured; its speed-up is against the full layer).
@@ -175,7 +177,38 @@ def timelines(params: dict) -> dict:
     return {"rows": out, "steps_per_epoch": per_epoch, "epochs": epochs, "finetune_epochs": finetune, "sparsity": s}
 
 
-PROBES = {"schedules": schedules, "speed": speed, "timelines": timelines}
+def latency(params: dict) -> dict:
+    """FLOPs (``count_flops``) and measured latency (``measure_speed``) of an MLP pruned by global magnitude.
+
+    The MLP is ``in → hidden… → out`` (ReLU), weights PyTorch-initialised (seeded), then every
+    Linear weight below the global magnitude threshold for ``density`` is set to 0.
+    """
+    import torch
+    from torch import nn
+
+    from engine.sparse.speed import count_flops, measure_speed
+
+    torch.manual_seed(int(params.get("seed", 0)))
+    sizes = [int(params.get("in_features", 64)), *[int(h) for h in params.get("hidden", [512, 512])],
+             int(params.get("out_features", 10))]
+    layers: list[nn.Module] = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])
+    density = float(params.get("density", 0.1))
+    with torch.no_grad():
+        weights = [m.weight for m in model if isinstance(m, nn.Linear)]
+        flat = torch.cat([w.abs().reshape(-1) for w in weights])
+        k = max(1, int(round(density * flat.numel())))
+        threshold = torch.topk(flat, k).values.min()
+        for w in weights:
+            w.mul_(w.abs() >= threshold)
+    batches = tuple(int(b) for b in params.get("batches", [1, 8, 64, 256]))
+    rows = measure_speed(model, (sizes[0],), batch_sizes=batches, budget_s=float(params.get("budget_s", 2.0)), threads=1)
+    return {"flops": count_flops(model, (sizes[0],)), "rows": rows, "sizes": sizes, "density": density}
+
+
+PROBES = {"schedules": schedules, "speed": speed, "timelines": timelines, "latency": latency}
 
 
 def probe(name: str, params: dict, *, timeout: float = 60.0) -> dict:

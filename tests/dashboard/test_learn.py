@@ -41,9 +41,14 @@ def widget_keys(at) -> set[str]:
 
 @pytest.fixture(scope="module")
 def fast_speed():
-    return {"rows": [
+    """Stand-ins for the timing probes (the real ones are exercised in the slow tests and tests/engine/learn)."""
+    speed = {"rows": [
         {"backend": b, "target_density": d, "median_ms": 1.0 / s, "speedup_vs_dense": s, "theoretical_flop_ratio": 1 / d,
          "density": d} for d in (1.0, 0.1) for b, s in (("dense", 1.0), ("torch-csr", 0.5 if d == 1 else 2.0))]}
+    latency = {"flops": {"dense_macs": 1000, "sparse_macs": 100, "ratio": 10.0}, "rows": [
+        {"backend": b, "batch": n, "median_ms": 1.0, "p90_ms": 1.1, "speedup_vs_dense": s, "max_abs_diff": 0.0}
+        for n in (1, 64) for b, s in (("dense", 1.0), ("torch-csr", 3.0))]}
+    return lambda name, params, **kw: speed if name == "speed" else latency
 
 
 def test_every_lesson_page_exists_and_is_in_the_navigation():
@@ -55,7 +60,7 @@ def test_every_lesson_page_exists_and_is_in_the_navigation():
 
 
 def test_lesson_controls_are_the_listed_ones_with_their_defaults(monkeypatch, fast_speed):
-    monkeypatch.setattr("engine.learn.probe.probe", lambda name, params, **kw: fast_speed)
+    monkeypatch.setattr("engine.learn.probe.probe", fast_speed)
     for les in LESSONS:
         if les.number in (3, 7):
             continue  # their probes run for real in their own tests, which check their controls too
@@ -137,7 +142,7 @@ def test_lesson7_curves_are_the_schedules_formulas():
 
 
 def test_lesson2_draws_the_measured_break_even(monkeypatch, fast_speed):
-    monkeypatch.setattr("engine.learn.probe.probe", lambda name, params, **kw: fast_speed)
+    monkeypatch.setattr("engine.learn.probe.probe", fast_speed)
     at = app("learn_02_patterns.py")
     assert not at.exception
     names = [d["name"] for d in charts(at)[0]["data"]]
@@ -225,3 +230,20 @@ def test_lesson9_graph_is_the_top_k_formula_and_scores_against_the_truth():
     assert at.metric[0].value == f"{r['auroc']:.3f}"
     at2 = app("learn_09_adjacency.py", embedding="random")
     assert float(at2.metric[0].value) < float(at.metric[0].value)
+
+
+def test_lesson10_shows_the_probes_flops_and_latencies(monkeypatch, fast_speed):
+    monkeypatch.setattr("engine.learn.probe.probe", fast_speed)
+    at = app("learn_10_faster.py")
+    assert not at.exception
+    assert [m.value for m in at.metric] == ["1,000", "100", "10.0×"]
+    assert len(at.dataframe[0].value) == 4 and len(charts(at)) == 1
+
+
+@pytest.mark.slow
+def test_lesson10_times_a_real_network():
+    at = app("learn_10_faster.py", density="0.05", width="128")
+    assert not at.exception
+    assert at.metric[2].value == "20.0×"
+    table = at.dataframe[0].value
+    assert (table["max |diff| vs dense"] < 1e-4).all()
