@@ -60,7 +60,7 @@ def _segments(nodes: list[np.ndarray], select: list[np.ndarray]) -> tuple[list, 
             a, b = nodes[l][i], nodes[l + 1][j]
             xs += [a[0], b[0], None]
             ys += [a[1], b[1], None]
-    return xs, ys
+    return (xs, ys) if xs else ([None], [None])  # an empty trace would drop out of the legend
 
 
 def _edge_data(nodes, frame) -> list[dict]:
@@ -122,7 +122,7 @@ def playground(traj, *, frame_ms: int = 120, height: int = 520) -> go.Figure:
                               dict(label="▶ Play", method="animate", args=[None, play]),
                               dict(label="❚❚ Pause", method="animate",
                                    args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])])],
-        sliders=[dict(active=0, x=0.16, y=-0.04, len=0.84, pad=dict(t=0), currentvalue=dict(prefix="frame "),
+        sliders=[dict(active=0, x=0.2, y=-0.04, len=0.8, pad=dict(t=0), currentvalue=dict(prefix="frame "),
                       steps=[dict(label=str(f.step), method="animate",
                                   args=[[str(k)], dict(frame=dict(duration=0, redraw=True), mode="immediate",
                                                        transition=dict(duration=0))])

@@ -8,7 +8,7 @@ from dashboard.components.common import guard
 from engine.learn.playground import METHODS, trajectory
 
 les, ctl = learn_page.start("learn_04_dynamic.py")
-c = st.columns(4)
+c = st.columns([1, 1.4, 1.2, 1])
 data = ctl.selectbox("Data", ["moons", "circles", "spirals"], key="data", where=c[0])
 method = ctl.segmented_control("Method", list(METHODS), default="rigl", key="method", where=c[1])
 sparsity = ctl.slider("Sparsity", 0.0, 0.9, 0.5, 0.05, key="sparsity", where=c[2])

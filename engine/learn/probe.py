@@ -22,6 +22,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections import OrderedDict
 
 from engine.errors import SparsityLabError
 
@@ -211,10 +213,32 @@ def latency(params: dict) -> dict:
 PROBES = {"schedules": schedules, "speed": speed, "timelines": timelines, "latency": latency}
 
 
+_LOCK = threading.Lock()
+_MEMO: OrderedDict[str, dict] = OrderedDict()
+MEMO_SIZE = 64
+
+
 def probe(name: str, params: dict, *, timeout: float = 60.0) -> dict:
-    """Run probe ``name`` in a child process (torch stays out of the caller) and return its JSON."""
+    """Run probe ``name`` in a child process (torch stays out of the caller) and return its JSON.
+
+    One probe runs at a time per process and results are remembered (the last 64 settings): when a
+    class of 30 opens the same lesson at once, the server starts one child process, not 30.
+    """
     if name not in PROBES:
         raise SparsityLabError(f"Unknown probe '{name}'.")
+    key = name + json.dumps(params, sort_keys=True)
+    with _LOCK:
+        if key in _MEMO:
+            _MEMO.move_to_end(key)
+            return _MEMO[key]
+        result = _run(name, params, timeout)
+        _MEMO[key] = result
+        while len(_MEMO) > MEMO_SIZE:
+            _MEMO.popitem(last=False)
+        return result
+
+
+def _run(name: str, params: dict, timeout: float) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     try:
         out = subprocess.run([sys.executable, "-m", "engine.learn.probe", name, json.dumps(params)],

@@ -49,6 +49,21 @@ def test_changing_a_control_changes_the_url_and_the_link_reopens_it(page, app_ur
     page2.close()
 
 
+def _settled(pg, *, question: bool, timeout: float = 120) -> None:
+    """Wait until the script is idle, no spinner is left and (lessons) the question under the demo is shown."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        wait_idle(pg, timeout=timeout)
+        done = pg.locator("[data-testid=stSpinner]").count() == 0 and (
+            not question or pg.get_by_text("Think about it.").count() > 0)
+        if done:
+            time.sleep(0.5)
+            if pg.locator("[data-testid=stSpinner]").count() == 0:
+                return
+        time.sleep(0.3)
+    raise AssertionError("the page did not settle")
+
+
 @pytest.mark.parametrize("size", [(1440, 900), (1024, 768)])
 def test_screenshots_of_every_lesson(browser, app_url, shot, size):
     ctx = browser.new_context(viewport={"width": size[0], "height": size[1]})
@@ -57,9 +72,7 @@ def test_screenshots_of_every_lesson(browser, app_url, shot, size):
     for path in ["learn"] + [les.url_path for les in LESSONS] + ["learn_teacher"]:
         pg.goto(f"{app_url}/{path}")
         pg.locator("[data-testid=stMain] h1").first.wait_for()
-        if path.startswith("learn_0"):  # the question comes after the demo: the demo is drawn
-            pg.get_by_text("Think about it.").wait_for()
-        wait_idle(pg, timeout=90)
+        _settled(pg, question=path.startswith("learn_") and path != "learn_teacher")
         if path == "learn_04_dynamic":  # play a few frames so the shot shows training under way
             pg.locator(".js-plotly-plot .updatemenu-button").first.click()
             time.sleep(3)

@@ -50,3 +50,21 @@ def test_latency_probe_counts_the_pruned_networks_flops_and_times_every_backend(
     assert r["flops"]["ratio"] == pytest.approx(10, rel=0.01)
     assert {(x["backend"], x["batch"]) for x in r["rows"]} == {(b, n) for b in ("dense", "torch-csr", "scipy-csr") for n in (1, 16)}
     assert all(x["max_abs_diff"] < 1e-4 for x in r["rows"])
+
+
+def test_concurrent_probes_of_the_same_settings_start_one_child(monkeypatch):
+    import threading
+
+    import engine.learn.probe as pr
+
+    calls = []
+    monkeypatch.setattr(pr, "_run", lambda name, params, timeout: calls.append(name) or {"ok": len(calls)})
+    pr._MEMO.clear()
+    out = []
+    threads = [threading.Thread(target=lambda: out.append(pr.probe("speed", {"batch": 3}))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == ["speed"] and out == [{"ok": 1}] * 8
+    pr._MEMO.clear()
