@@ -353,9 +353,12 @@ def latency_vs_batch(rows: Sequence[dict], flop_ratio: float, *, height: int = 3
                         legendgroup=backend, row=1, col=1)
         fig.add_scatter(x=[p[0] for p in pts], y=[p[2] for p in pts], name=backend, mode="lines+markers",
                         legendgroup=backend, showlegend=False, row=1, col=2)
-    fig.add_hline(y=flop_ratio, line=dict(dash="dot", color="grey"), annotation_text=f"FLOP ratio {flop_ratio:.1f}×",
-                  row=1, col=2)
-    fig.add_hline(y=1.0, line=dict(color="black", width=1), row=1, col=2)
+    span = [min(r["batch"] for r in rows), max(r["batch"] for r in rows)]
+    # lines as traces, not add_hline: a shape on a log axis of a subplot is placed in log units
+    fig.add_scatter(x=span, y=[flop_ratio] * 2, mode="lines", line=dict(dash="dot", color="grey"),
+                    name=f"FLOP ratio {flop_ratio:.1f}×", row=1, col=2)
+    fig.add_scatter(x=span, y=[1.0, 1.0], mode="lines", line=dict(color="black", width=1), name="break-even",
+                    row=1, col=2)
     fig.update_xaxes(type="log", title="batch size")
     fig.update_yaxes(type="log", title="ms", row=1, col=1)
     fig.update_yaxes(type="log", title="×", row=1, col=2)
