@@ -41,14 +41,16 @@ COUNT_JS = """async (seconds) => {
 }"""
 
 
-def server_cost(data: str, hidden: str, method: str) -> float:
+def server_cost(data: str, hidden: str, method: str) -> tuple[float, float]:
+    """Seconds to train the trajectory and build the figure (imports warmed up first), and its JSON size in kB."""
     from dashboard.components.learn_figures import playground
     from engine.learn.playground import trajectory
 
+    playground(trajectory(method, dataset=data, steps=20)).to_json()  # warm-up: imports, sklearn, plotly
     t0 = time.perf_counter()
     fig = playground(trajectory(method, dataset=data, hidden=tuple(int(h) for h in hidden.split(",")), grid=32))
-    fig.to_json()
-    return time.perf_counter() - t0
+    payload = fig.to_json()
+    return time.perf_counter() - t0, len(payload) / 1e3
 
 
 def main() -> None:
@@ -81,16 +83,16 @@ def main() -> None:
                 pg.locator(".js-plotly-plot .updatemenu-button").first.wait_for(timeout=60_000)
                 time.sleep(1.0)
                 r = pg.evaluate(COUNT_JS, SECONDS)
-                rows.append((data, hidden, method, r["frames"] / r["dt"], r["paints"] / r["dt"], server_cost(data, hidden, method)))
+                rows.append((data, hidden, method, r["frames"] / r["dt"], r["paints"] / r["dt"], *server_cost(data, hidden, method)))
                 pg.close()
             b.close()
     finally:
         proc.terminate()
         proc.wait(10)
     print(f"lesson 4 playground, Chromium headless (software GL), {SECONDS:.0f} s of ▶ Play each; shared 2-core machine")
-    print(f"{'data':8} {'hidden':7} {'method':6} {'anim frames/s':>13} {'paints/s':>9} {'server s (train+figure)':>24}")
-    for d, h, m, f, p, s in rows:
-        print(f"{d:8} {h:7} {m:6} {f:13.1f} {p:9.1f} {s:24.2f}")
+    print(f"{'data':8} {'hidden':7} {'method':6} {'anim frames/s':>13} {'paints/s':>9} {'server s (train+figure)':>24} {'figure kB':>10}")
+    for d, h, m, f, p, s, kb in rows:
+        print(f"{d:8} {h:7} {m:6} {f:13.1f} {p:9.1f} {s:24.2f} {kb:10.0f}")
     print("target: ≥ 5 animation frames/s (frame duration 120 ms → at most 8.3/s)")
 
 

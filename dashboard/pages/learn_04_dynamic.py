@@ -26,10 +26,17 @@ def _run(method: str, data: str, sparsity: float, hidden: str, dt: int, alpha: f
                       update_every=dt, alpha=alpha, decay=decay, seed=seed, grid=32)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _figure(method: str, data: str, sparsity: float, hidden: str, dt: int, alpha: float, decay: str, seed: int):
+    # built once per setting for every student (building ~80 frames takes Plotly a large part of a second)
+    return figs.playground(_run(method, data, sparsity, hidden, dt, alpha, decay, seed))
+
+
 with guard("training the network"):
     runs = {m: _run(m, data, sparsity, hidden, dt, alpha, decay, seed) for m in METHODS}
     traj = runs[method]
-    st.plotly_chart(figs.playground(traj), key="l4-playground", config={"displayModeBar": False})
+    st.plotly_chart(_figure(method, data, sparsity, hidden, dt, alpha, decay, seed), key="l4-playground",
+                    config={"displayModeBar": False})
     curves = {m.upper() if m != "static" else m: ([f.step for f in t.frames], [f.accuracy for f in t.frames])
               for m, t in runs.items()}
     left, right = st.columns([3, 2])

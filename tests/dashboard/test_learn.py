@@ -97,7 +97,7 @@ def test_lesson4_plays_the_engines_trajectory():
     assert table.loc["set", "connections"] == sum(int(m.sum()) for m in traj.frames[-1].masks)
     assert table.loc["static", "mask updates"] == 0
     # the boundary of the last frame is the trained network's
-    assert np.allclose(arr(fig["frames"][-1]["data"][4]["z"]), np.round(traj.frames[-1].boundary, 2))
+    assert np.allclose(arr(fig["frames"][-1]["data"][4]["z"]), np.round(traj.frames[-1].boundary * 100))
 
 
 def test_lesson4_teacher_link_hides_and_pins():
