@@ -68,3 +68,16 @@ def test_concurrent_probes_of_the_same_settings_start_one_child(monkeypatch):
         t.join()
     assert calls == ["speed"] and out == [{"ok": 1}] * 8
     pr._MEMO.clear()
+
+
+def test_lesson_modules_do_not_import_torch():
+    """The app server stays torch-free for every lesson: torch code runs only in probe children."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import engine.learn.storage, engine.learn.mlp, engine.learn.playground, engine.learn.budgets, "
+            "engine.learn.lottery, engine.learn.graphsum, engine.learn.adjacency, engine.learn.probe, "
+            "dashboard.components.learn_figures, dashboard.components.urlstate, dashboard.components.learn_page; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
