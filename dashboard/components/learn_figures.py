@@ -76,7 +76,7 @@ def _edge_data(nodes, frame) -> list[dict]:
 def _title(traj, frame) -> str:
     n_active = sum(int(m.sum()) for m in frame.masks)
     total = sum(m.size for m in frame.masks)
-    change = f" · update: {sum(int(g.sum()) for g in frame.grown)} dropped and regrown" if frame.grown else ""
+    change = f" · mask update: {sum(int(g.sum()) for g in frame.grown)} moved" if frame.grown else ""
     return (f"{traj.method.upper()} · step {frame.step} · {n_active}/{total} connections "
             f"({n_active / total:.0%} dense) · loss {frame.loss:.3f} · accuracy {frame.accuracy:.0%}{change}")
 
@@ -100,8 +100,9 @@ def playground(traj, *, frame_ms: int = 120, height: int = 520) -> go.Figure:
     allnodes = np.concatenate(nodes)
     fig.add_scatter(x=allnodes[:, 0], y=allnodes[:, 1], mode="markers", marker=dict(size=13, color="#444"),
                     name="units", hoverinfo="skip", showlegend=False, row=1, col=1)
-    # p(class 1) in whole percent as uint8: 1 byte per cell on the wire instead of 8 (payload ÷ 4–5)
-    z = lambda f: np.round(f.boundary * 100).astype(np.uint8)  # noqa: E731
+    # p(class 1) in whole percent, as plain JSON integers (≤ 3 characters a cell instead of a float64's
+    # 11 in base64): the payload falls 4-fold. (A uint8 typed array is not drawn by Plotly.js in frames.)
+    z = lambda f: np.round(f.boundary * 100).astype(int).tolist()  # noqa: E731
     fig.add_heatmap(x=traj.grid, y=traj.grid, z=z(first), zmin=0, zmax=100, colorscale="RdBu", showscale=False,
                     hovertemplate="p(class 1) = %{z}%<extra></extra>", row=1, col=2)
     fig.add_scatter(x=traj.x[:, 0], y=traj.x[:, 1], mode="markers", showlegend=False, hoverinfo="skip",
@@ -123,7 +124,7 @@ def playground(traj, *, frame_ms: int = 120, height: int = 520) -> go.Figure:
                               dict(label="▶ Play", method="animate", args=[None, play]),
                               dict(label="❚❚ Pause", method="animate",
                                    args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])])],
-        sliders=[dict(active=0, x=0.2, y=-0.04, len=0.8, pad=dict(t=0), currentvalue=dict(prefix="frame "),
+        sliders=[dict(active=0, x=0.2, y=-0.04, len=0.8, pad=dict(t=0), currentvalue=dict(prefix="step ", xanchor="right"),
                       steps=[dict(label=str(f.step), method="animate",
                                   args=[[str(k)], dict(frame=dict(duration=0, redraw=True), mode="immediate",
                                                        transition=dict(duration=0))])
@@ -348,12 +349,13 @@ def channel_series(r: dict, *, steps: int = 200, height: int = 300) -> go.Figure
 # -- lesson 10 ----------------------------------------------------------------------------------
 def latency_vs_batch(rows: Sequence[dict], flop_ratio: float, *, height: int = 340) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=("latency per batch (median)", "speed-up over dense vs FLOP ratio"))
-    for backend in sorted({r["backend"] for r in rows}, key=lambda b: (b != "dense", b)):
+    backends = sorted({r["backend"] for r in rows}, key=lambda b: (b != "dense", b))
+    for backend, color in zip(backends, _palette(len(backends))):
         pts = sorted((r["batch"], r["median_ms"], r["speedup_vs_dense"]) for r in rows if r["backend"] == backend)
         fig.add_scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], name=backend, mode="lines+markers",
-                        legendgroup=backend, row=1, col=1)
+                        line=dict(color=color), legendgroup=backend, row=1, col=1)
         fig.add_scatter(x=[p[0] for p in pts], y=[p[2] for p in pts], name=backend, mode="lines+markers",
-                        legendgroup=backend, showlegend=False, row=1, col=2)
+                        line=dict(color=color), legendgroup=backend, showlegend=False, row=1, col=2)
     span = [min(r["batch"] for r in rows), max(r["batch"] for r in rows)]
     # lines as traces, not add_hline: a shape on a log axis of a subplot is placed in log units
     fig.add_scatter(x=span, y=[flop_ratio] * 2, mode="lines", line=dict(dash="dot", color="grey"),

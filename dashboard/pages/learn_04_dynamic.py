@@ -47,7 +47,7 @@ with guard("training the network"):
     right.dataframe(pd.DataFrame(rows), hide_index=True, key="l4-table")
 
 learn_page.question(les)
-learn_page.lab_link("sparse_train", {"st-dataset": data, "st-model": "mlp", "st-hidden": hidden.replace(",", ","),
+learn_page.lab_link("sparse_train", {"st-dataset": data, "st-model": "mlp", "st-hidden": hidden,
                                      "st-method": "rigl" if method == "static" else method, "st-sparsity": sparsity,
                                      "st-dt": dt},
                     label="Open in Train & prune (torch, the full method)",
