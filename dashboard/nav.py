@@ -23,7 +23,18 @@ PAGES: list[PageSpec] = [
     PageSpec("Graphs", "graphs_summarize.py", "Summarize (SSumM)", ":material/hub:"),
     PageSpec("Time series", "anomaly_stackvaeg.py", "Learned adjacency (StackVAE-G)", ":material/timeline:"),
     PageSpec("Runs", "runs.py", "All runs", ":material/history:"),
-    PageSpec("Learn", "learn.py", "Concepts", ":material/school:"),
+    PageSpec("Learn", "learn.py", "Course & concepts", ":material/school:"),
+    PageSpec("Learn", "learn_01_storage.py", "1 · Storing sparse matrices", ":material/storage:"),
+    PageSpec("Learn", "learn_02_patterns.py", "2 · What gets faster", ":material/speed:"),
+    PageSpec("Learn", "learn_03_when.py", "3 · When sparsity is decided", ":material/timeline:"),
+    PageSpec("Learn", "learn_04_dynamic.py", "4 · Static vs dynamic (playground)", ":material/hub:"),
+    PageSpec("Learn", "learn_05_tickets.py", "5 · Lottery tickets", ":material/confirmation_number:"),
+    PageSpec("Learn", "learn_06_budgets.py", "6 · Layer budgets & collapse", ":material/bar_chart:"),
+    PageSpec("Learn", "learn_07_schedules.py", "7 · Schedules", ":material/schedule:"),
+    PageSpec("Learn", "learn_08_summaries.py", "8 · Graph summaries", ":material/hub:"),
+    PageSpec("Learn", "learn_09_adjacency.py", "9 · Learned adjacency", ":material/grid_4x4:"),
+    PageSpec("Learn", "learn_10_faster.py", "10 · Is sparse faster?", ":material/timer:"),
+    PageSpec("Learn", "learn_teacher.py", "Teacher links", ":material/link:"),
 ]
 
 

@@ -1,13 +1,20 @@
-"""Learn: the concepts behind every page, with a toy you can play with."""
+"""Learn: the course's contents, and the concepts behind every page with a toy to play with."""
 import pandas as pd
 import streamlit as st
 
-from dashboard.components import learn_demo as demo
 from dashboard.components.common import explain
 from dashboard.components.figures import heatmap_static
+from dashboard.components.learn_lessons import LESSONS
+from engine.learn import storage as demo
 
 st.title("Sparsity, explained")
 explain("learn_intro")
+
+st.subheader("The course")
+st.markdown("\n".join(f"- [{les.title}]({les.url_path})" for les in LESSONS))
+st.caption("Each lesson: a short text, a demo that answers in seconds, a question with its answer folded, "
+           "and a button to the full lab page. Every lesson's settings are in its link; a teacher builds "
+           "links with fixed and hidden controls on [Teacher links](learn_teacher).")
 
 st.subheader("Three ways to make the same matrix sparse")
 c1, c2, c3 = st.columns(3)
@@ -29,7 +36,7 @@ for col, (name, mask) in zip(cols, masks.items()):
                      key=f"learn-{name}")
     size = demo.storage_bytes(mask)
     rows.append({"pattern": name, "sparsity": f"{1 - mask.mean():.0%}", "dense bytes": size["dense"],
-                 "CSR bytes": size["csr"]})
+                 "CSR bytes": size["CSR"]})
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 explain("learn_patterns")
 explain("learn_concepts")
