@@ -28,59 +28,73 @@ from collections import OrderedDict
 from engine.errors import SparsityLabError
 
 
-def schedules(params: dict) -> dict:
-    """Series of every schedule over ``steps`` steps (defaults: the lab's ``SparseConfig`` defaults)."""
+def _defaults(cls) -> dict:
+    """A method class's parameter defaults (its keyword-only constructor: the paper's values)."""
     import inspect
 
-    from engine.sparse import nm
-    from engine.sparse.config import SparseConfig
-    from engine.sparse.methods.dst import RigLSparsifier, SETSparsifier
-    from engine.sparse.methods.lottery import round_sparsity
-    from engine.sparse.methods.magnitude import GradualMagnitudeSparsifier
-    from engine.sparse.methods.nm_methods import SRSTESparsifier
+    return {k: v.default for k, v in inspect.signature(cls.__init__).parameters.items()
+            if v.kind is inspect.Parameter.KEYWORD_ONLY}
 
-    c = SparseConfig()
+
+def schedules(params: dict) -> dict:
+    """Series of every schedule over ``steps`` steps (defaults: the method classes' own defaults)."""
+    from engine.sparse import nm
+    from engine.sparse.methods.dst import RigLSparsifier, SETSparsifier
+    from engine.sparse.methods.lottery import IMPSparsifier, round_sparsity
+    from engine.sparse.methods.magnitude import GradualMagnitudeSparsifier
+    from engine.sparse.methods.nm_methods import DecayingNMSparsifier, SRSTESparsifier
+
     steps = int(params.get("steps", 1000))
-    sparsity = float(params.get("sparsity", c.sparsity))
+    sparsity = float(params.get("sparsity", 0.9))
     steps_axis = list(range(steps + 1))
 
-    gmp = GradualMagnitudeSparsifier(sparsity, begin_frac=float(params.get("prune_begin", c.prune_begin)),
-                                     end_frac=float(params.get("prune_end", c.prune_end)),
-                                     every=int(params.get("prune_every", c.prune_every)))
-    gmp.begin = int(gmp.begin_frac * steps)  # as GradualMagnitudeSparsifier.run does
-    gmp.end = max(gmp.begin + 1, int(gmp.end_frac * steps))
+    g = _defaults(GradualMagnitudeSparsifier)
+    gmp = GradualMagnitudeSparsifier(sparsity=sparsity, begin=float(params.get("prune_begin", g["begin"])),
+                                     end=float(params.get("prune_end", g["end"])),
+                                     every=int(params.get("prune_every", g["every"])))
+    gmp.begin_step = int(gmp.begin * steps)  # as GradualMagnitudeSparsifier.run does
+    gmp.end_step = max(gmp.begin_step + 1, int(gmp.end * steps))
     gmp_target = [gmp.target(t) for t in steps_axis]
     gmp_applied, current = [], gmp.initial  # the sparsity the masks have: changed only at prune steps
     for t in steps_axis:
-        if t and gmp.begin <= t <= gmp.end and ((t - gmp.begin) % gmp.every == 0 or t == gmp.end):
+        if t and gmp.begin_step <= t <= gmp.end_step and ((t - gmp.begin_step) % gmp.every == 0 or t == gmp.end_step):
             current = gmp.target(t)
         gmp_applied.append(current)
 
-    rounds = int(params.get("imp_rounds", c.imp_rounds))
+    rounds = int(params.get("imp_rounds", _defaults(IMPSparsifier)["rounds"]))
     imp = [{"round": r, "sparsity": round_sparsity(sparsity, rounds, r)} for r in range(rounds + 1)]
     imp[0]["sparsity"] = 0.0
 
+    r = _defaults(RigLSparsifier)
+    every = int(params.get("update_every", r["update_every"]))
+    alpha = float(params.get("drop_fraction", r["drop_fraction"]))
     dst = {}
-    for cls, decay in ((RigLSparsifier, params.get("drop_decay", "cosine")), (SETSparsifier, "constant")):
-        sp = cls(sparsity, update_every=int(params.get("update_every", c.update_every)),
-                 drop_fraction=float(params.get("drop_fraction", c.drop_fraction)),
-                 end_frac=float(params.get("dst_end", c.dst_end)), decay=decay)
-        sp.end = max(1, int(sp.end_frac * steps))  # as on_train_begin does
-        dst[cls.name] = {"fraction": [sp.drop_fraction(t) for t in steps_axis],
-                         "updates": [t for t in steps_axis if sp.is_update_step(t)], "end": sp.end, "decay": decay}
+    for sp, alpha_of in (
+        (RigLSparsifier(sparsity=sparsity, update_every=every, drop_fraction=alpha,
+                        end=float(params.get("dst_end", r["end"])), decay=params.get("drop_decay", "cosine")),
+         lambda sp: sp.drop_fraction),
+        # SET evolves every epoch with a constant ζ (Mocanu et al.); here every ΔT steps, like RigL, to compare
+        (SETSparsifier(sparsity=sparsity, zeta=alpha, update="steps", update_every=every, decay="constant"),
+         lambda sp: sp.zeta),
+    ):
+        sp.end_step = max(1, int(sp.end * steps))  # as on_train_begin does
+        dst[sp.name] = {"fraction": [sp.drop_fraction_at(t, alpha_of(sp)) for t in steps_axis],
+                        "updates": [t for t in steps_axis if sp.is_update_step(t)], "end": sp.end_step,
+                        "decay": sp.decay}
 
-    srste_default = inspect.signature(SRSTESparsifier.__init__).parameters["decay"].default
-    lam = float(params.get("srste_decay", c.srste_decay))
+    srste_default = _defaults(SRSTESparsifier)["decay"]
+    lam = float(params.get("srste_decay", srste_default))
 
-    dn = inspect.signature(nm.DecayingNM.__init__).parameters
-    kw = {k: dn[k].default for k in ("kind", "rate", "dense_frac", "finetune_frac")}
-    n, m = nm.parse_nm(str(params.get("nm", c.nm)))
+    d = _defaults(DecayingNMSparsifier)
+    kw = {"kind": d["curve"], "rate": d["rate"], "dense_frac": d["dense_frac"], "finetune_frac": d["finetune_frac"]}
+    n, m = nm.parse_nm(str(params.get("nm", d["nm"])))
     mdgf = [nm.decay_factor(t, steps, **kw) for t in steps_axis]
     sdgf = [nm.sdgf_pattern(t, steps, n, m, dense_frac=kw["dense_frac"], finetune_frac=kw["finetune_frac"])
             for t in steps_axis]
     return {
         "steps": steps_axis, "sparsity": sparsity,
-        "gmp": {"target": gmp_target, "applied": gmp_applied, "begin": gmp.begin, "end": gmp.end, "every": gmp.every},
+        "gmp": {"target": gmp_target, "applied": gmp_applied, "begin": gmp.begin_step, "end": gmp.end_step,
+                "every": gmp.every},
         "imp": imp,
         "dst": dst,
         "srste": {"lambda": lam, "default": srste_default},
@@ -132,50 +146,52 @@ def timelines(params: dict) -> dict:
     pruning after each, then trains the ticket; SNIP fixes its mask before step 0; SET and RigL
     keep the density constant from step 0 and move the mask every ΔT steps until ``T_end``.
     """
-    from engine.sparse.config import SparseConfig
     from engine.sparse.methods.dst import RigLSparsifier, SETSparsifier
     from engine.sparse.methods.lottery import IMPSparsifier, round_sparsity
     from engine.sparse.methods.magnitude import GradualMagnitudeSparsifier, MagnitudeSparsifier
     from engine.sparse.methods.pai import SNIPSparsifier
 
-    c = SparseConfig()
-    s = float(params.get("sparsity", c.sparsity))
+    s = float(params.get("sparsity", 0.9))
     epochs, finetune = int(params.get("epochs", 10)), int(params.get("finetune_epochs", 3))
     per_epoch = int(params.get("steps_per_epoch", 20))
-    rounds = int(params.get("imp_rounds", c.imp_rounds))
+    rounds = int(params.get("imp_rounds", _defaults(IMPSparsifier)["rounds"]))
     out = []
 
     def row(name, method, decided, family, density, marks=()):
         out.append({"method": name, "decided": decided, "family": family, "density": density,
                     "marks": list(marks), "total_epochs": method.total_epochs(epochs, finetune)})
 
-    m = MagnitudeSparsifier(s)
+    m = MagnitudeSparsifier(sparsity=s)
     row("magnitude (one-shot)", m, "after training", "dense-to-sparse (pruning)",
         [1.0] * (epochs * per_epoch) + [1 - s] * (finetune * per_epoch), [epochs * per_epoch])
-    g = GradualMagnitudeSparsifier(s, begin_frac=c.prune_begin, end_frac=c.prune_end, every=c.prune_every)
+    g = GradualMagnitudeSparsifier(sparsity=s)
     n = epochs * per_epoch
-    g.begin, g.end = int(g.begin_frac * n), max(int(g.begin_frac * n) + 1, int(g.end_frac * n))
+    g.begin_step = int(g.begin * n)
+    g.end_step = max(g.begin_step + 1, int(g.end * n))
     dens, cur, marks = [], g.initial, []
     for t in range(n):
-        if t and g.begin <= t <= g.end and ((t - g.begin) % g.every == 0 or t == g.end):
+        if t and g.begin_step <= t <= g.end_step and ((t - g.begin_step) % g.every == 0 or t == g.end_step):
             cur = g.target(t)
             marks.append(t)
         dens.append(1 - cur)
     row("GMP (gradual)", g, "during training", "dense-to-sparse (pruning)", dens + [1 - s] * (finetune * per_epoch), marks)
-    imp = IMPSparsifier(s, rounds=rounds)
+    imp = IMPSparsifier(sparsity=s, rounds=rounds)
     dens = []
     for r in range(rounds + 1):
         dens += [1 - (0.0 if r == 0 else round_sparsity(s, rounds, r))] * n
     row(f"IMP ({rounds} rounds + ticket)", imp, "after each round (rewind)", "dense-to-sparse (pruning)", dens,
         [n * r for r in range(1, rounds + 1)])
-    snip = SNIPSparsifier(s, "global", c.pai_batches)
-    row("SNIP (at init)", snip, "before training", "sparse training (static mask)", [1 - s] * (snip.total_epochs(epochs, finetune) * per_epoch), [0])
-    for cls in (SETSparsifier, RigLSparsifier):
-        sp = cls(s, update_every=c.update_every, drop_fraction=c.drop_fraction, end_frac=c.dst_end)
+    snip = SNIPSparsifier(sparsity=s)
+    row("SNIP (at init)", snip, "before training", "sparse training (static mask)",
+        [1 - s] * (snip.total_epochs(epochs, finetune) * per_epoch), [0])
+    for sp, label in ((SETSparsifier(sparsity=s), "SET"), (RigLSparsifier(sparsity=s), "RigL")):
         total = sp.total_epochs(epochs, finetune) * per_epoch
-        sp.end = max(1, int(sp.end_frac * total))
-        row(f"{cls.name.upper() if cls.name == 'set' else 'RigL'} (dynamic)", sp, "throughout (mask moves)",
-            "sparse-to-sparse (dynamic)", [1 - s] * total, [t for t in range(total) if sp.is_update_step(t)])
+        sp.end_step = max(1, int(sp.end * total))
+        if getattr(sp, "update_when", "steps") == "epoch":   # SET (Mocanu et al.): after every epoch but the last
+            updates = [e * per_epoch for e in range(1, total // per_epoch)]
+        else:
+            updates = [t for t in range(total) if sp.is_update_step(t)]
+        row(f"{label} (dynamic)", sp, "throughout (mask moves)", "sparse-to-sparse (dynamic)", [1 - s] * total, updates)
     return {"rows": out, "steps_per_epoch": per_epoch, "epochs": epochs, "finetune_epochs": finetune, "sparsity": s}
 
 

@@ -155,7 +155,7 @@ def test_lesson2_times_a_real_layer():
     at = app("learn_02_patterns.py", features="256", batch="16")
     assert not at.exception
     table = at.dataframe[0].value
-    assert set(table["backend"]) == {"dense", "torch-csr", "scipy-csr", "structured"}
+    assert set(table["backend"]) == {"dense", "compacted", "torch-csr", "scipy-csr", "structured"}
     assert (table[table.backend == "dense"]["speed-up"] == 1.0).all()
 
 

@@ -48,7 +48,7 @@ def test_latency_probe_counts_the_pruned_networks_flops_and_times_every_backend(
     r = latency({"density": 0.1, "hidden": [64, 64], "batches": [1, 16], "budget_s": 0.2})
     assert r["flops"]["dense_macs"] == 64 * 64 + 64 * 64 + 64 * 10
     assert r["flops"]["ratio"] == pytest.approx(10, rel=0.01)
-    assert {(x["backend"], x["batch"]) for x in r["rows"]} == {(b, n) for b in ("dense", "torch-csr", "scipy-csr") for n in (1, 16)}
+    assert {(x["backend"], x["batch"]) for x in r["rows"]} == {(b, n) for b in ("dense", "compacted", "torch-csr", "scipy-csr") for n in (1, 16)}
     assert all(x["max_abs_diff"] < 1e-4 for x in r["rows"])
 
 
