@@ -46,9 +46,7 @@ with guard("reading the run store"):
         with c4.popover("Delete", icon=":material/delete:"):
             st.write(f"Delete run #{run_id} and everything it reported?")
             if st.button("Yes, delete", key="del-yes", type="primary"):
-                if run.active:
-                    jobs.cancel(run_id)
-                store.delete_run(run_id)
+                jobs.delete(run_id)  # a queued or running run is cancelled first
                 st.rerun()
         live(run_id, draw_run, key="runs-view")
         logs = store.logs(run_id)
