@@ -36,7 +36,7 @@ _SID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 @st.cache_resource(show_spinner=False)
 def _runner(db_path: str) -> JobRunner:
-    return JobRunner(db_path)
+    return JobRunner(db_path, warm_delay=1.5)  # the pool warms up once the first page is painted
 
 
 def runner() -> JobRunner:

@@ -32,9 +32,11 @@ from engine.runs.store import RunStore
 from engine.runs.worker import warm_worker_main, worker_main
 
 HARD_CANCEL_AFTER = 2.0  # seconds a worker gets to stop by itself before it is terminated
-#: What a warm worker imports before it waits for its run (the heavy part of a cold start).
+#: What a warm worker prepares before it waits for its run (the heavy part of a cold start): modules
+#: to import, and ``module:function`` rehearsals of first-use costs (see engine/runs/warmup.py).
 PRELOAD = ("torch", "engine.sparse.experiments", "engine.sparse.train", "engine.anomaly.experiments",
-           "engine.graphs.experiments", "sklearn.datasets")
+           "engine.graphs.experiments", "sklearn.datasets", "engine.runs.warmup:torch_basics",
+           "engine.runs.warmup:sparse_default")
 _MAIN_SWAP = threading.Lock()
 
 
@@ -128,7 +130,8 @@ class JobRunner:
     ``max_workers`` defaults to ``cores - 1`` (at least 1, at most the cores; see
     :mod:`engine.runs.threads`, which also gives each run its thread count so that
     ``workers × threads ≤ cores``). ``warm`` is the number of pre-warmed idle workers (default:
-    ``max_workers``; ``SPARSITY_LAB_WARM_POOL`` overrides, 0 turns the pool off). A background
+    ``max_workers``; ``SPARSITY_LAB_WARM_POOL`` overrides, 0 turns the pool off), started
+    ``warm_delay`` seconds after the runner unless a run is queued first. A background
     thread polls every ``poll_interval`` seconds: it keeps the pool full, starts queued runs,
     terminates runs whose cancel was ignored, and marks runs whose worker died as ``failed`` with
     a readable error. A run whose row vanishes (deleted) is dropped and its worker stopped; the
@@ -144,11 +147,13 @@ class JobRunner:
         background: bool = True,
         warm: int | None = None,
         preload: tuple[str, ...] = PRELOAD,
+        warm_delay: float = 0.0,
     ) -> None:
         self.store = RunStore(db_path)
         self.max_workers = thread_policy.max_workers(max_workers)
         self.warm = _pool_size(warm, self.max_workers)
         self.preload = tuple(preload)
+        self._warm_at = time.monotonic() + warm_delay  # let the app paint its first page before warming
         self.poll_interval = poll_interval
         self._ctx = mp.get_context("spawn")
         self._jobs: dict[int, _Job] = {}
@@ -367,12 +372,13 @@ class JobRunner:
         return w
 
     def _start_queued(self) -> None:
-        if self.warm:
+        queued = self.store.list_runs(status=["queued"])
+        if self.warm and (queued or time.monotonic() >= self._warm_at):
             self._fill_pool()
         free = self.max_workers - sum(job.process.is_alive() for job in self._jobs.values())
         if free <= 0:
             return
-        for run in reversed(self.store.list_runs(status=["queued"])):  # oldest first
+        for run in reversed(queued):  # oldest first
             if free <= 0:
                 break
             if not self.store.mark_running(run.id, os.getpid()):

@@ -67,15 +67,18 @@ def worker_main(db_path: str, run_id: int, workers: int) -> None:
 
 
 def warm_worker_main(conn, db_path: str, workers: int, preload: tuple[str, ...]) -> None:
-    """Entry point of a warm worker: import the heavy modules, say "ready", then run ONE run and exit.
+    """Entry point of a warm worker: import and rehearse (``preload``), say "ready", then run ONE run and exit.
 
     The parent sends a run id on ``conn`` (or None: exit without running anything). Whatever a
     preload fails to import is left for the run itself to report.
     """
     thread_policy.set_env(thread_policy.threads_for("default", workers))  # before torch loads
     for name in preload:
+        module, _, function = name.partition(":")
         try:
-            importlib.import_module(name)
+            mod = importlib.import_module(module)
+            if function:
+                getattr(mod, function)()
         except Exception:  # noqa: BLE001 - a missing optional area must not kill the worker
             pass
     thread_policy.apply(thread_policy.threads_for("default", workers))
