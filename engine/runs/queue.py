@@ -1,7 +1,8 @@
 """What a waiting run needs to know: its place in the queue, what is ahead, and how long things take.
 
 Estimates come from the store itself: the durations of past finished runs of the same kind and
-size (the engine's own figures on this machine), in three tiers, each said in ``basis``:
+size (the engine's own figures on this machine), and the projected durations of runs going now
+(elapsed time × total steps / steps done), in three tiers, each said in ``basis``:
 
 1. ``same settings``: runs with the same config except the seed (median duration);
 2. ``same size``: runs with the same config except seed and epochs, scaled by epochs;
@@ -62,31 +63,46 @@ def estimate_duration(store: RunStore, kind: str, config: dict, *, history: list
     >>> estimate_duration(s, "toy", {"epochs": 5, "seed": 3})
     Estimate(seconds=11.0, basis='median of 2 past runs with these settings')
     >>> estimate_duration(s, "toy", {"epochs": 10, "seed": 0, "width": 4}).basis
-    'rough: median time per epoch of 3 past toy runs'
+    'rough: median time per epoch of 3 past runs of kind toy'
     >>> estimate_duration(s, "other", {}) is None
     True
     """
-    past = history if history is not None else store.list_runs(kind, status=["finished"])
-    past = [r for r in past if r.kind == kind and r.status == "finished" and r.seconds is not None]
+    past = history if history is not None else store.list_runs(kind, status=["finished", "running"])
+    timed = [(r, _projected(r)) for r in past if r.kind == kind]
+    past = [r for r, secs in timed if secs is not None]
+    secs_of = {r.id: secs for r, secs in timed}
     if not past:
         return None
-    same = [r.seconds for r in past if _key(r.config, _IGNORED) == _key(config, _IGNORED)]
+    def runs(chosen: list[Run]) -> str:
+        going = sum(r.status == "running" for r in chosen)
+        n = len(chosen)
+        return f"{n} past run{'s' * (n > 1)}" + (f", {going} of them still going (projected)" if going else "")
+
+    same = [r for r in past if _key(r.config, _IGNORED) == _key(config, _IGNORED)]
     if same:
-        n = len(same)
-        return Estimate(float(statistics.median(same)), f"median of {n} past run{'s' * (n > 1)} with these settings")
+        return Estimate(float(statistics.median(secs_of[r.id] for r in same)),
+                        f"median of {runs(same)} with these settings")
     epochs = _epochs(config)
     if epochs is None:
         return None
     drop = _IGNORED + ("epochs", "iterations", "steps")
-    rates = [r.seconds / e for r in past if (e := _epochs(r.config))]
-    sized = [r.seconds / e for r in past if (e := _epochs(r.config)) and _key(r.config, drop) == _key(config, drop)]
+    sized = [r for r in past if _epochs(r.config) and _key(r.config, drop) == _key(config, drop)]
     if sized:
-        n = len(sized)
-        return Estimate(float(statistics.median(sized)) * epochs,
-                        f"{n} past run{'s' * (n > 1)} of this size, scaled to {epochs:g} epochs")
-    if rates:
-        return Estimate(float(statistics.median(rates)) * epochs,
-                        f"rough: median time per epoch of {len(rates)} past {kind} runs")
+        rate = statistics.median(secs_of[r.id] / _epochs(r.config) for r in sized)
+        return Estimate(float(rate) * epochs, f"{runs(sized)} of this size, scaled to {epochs:g} epochs")
+    rated = [r for r in past if _epochs(r.config)]
+    if rated:
+        rate = statistics.median(secs_of[r.id] / _epochs(r.config) for r in rated)
+        return Estimate(float(rate) * epochs, f"rough: median time per epoch of {runs(rated)} of kind {kind}")
+    return None
+
+
+def _projected(run: Run) -> float | None:
+    """A finished run's duration, or a running run's projected one (from its progress), else None."""
+    if run.status == "finished":
+        return run.seconds
+    if run.status == "running" and run.total and run.step > 0 and run.seconds:
+        return run.seconds * run.total / run.step
     return None
 
 
@@ -118,7 +134,7 @@ def queue_info(store: RunStore, run_id: int, workers: int = 1) -> QueueInfo | No
 
     def est(r: Run) -> Estimate | None:
         if r.kind not in history:
-            history[r.kind] = store.list_runs(r.kind, status=["finished"])
+            history[r.kind] = store.list_runs(r.kind, status=["finished", "running"])
         return estimate_duration(store, r.kind, r.config, history=history[r.kind])
 
     now = time.time()

@@ -2,6 +2,7 @@ import json
 import multiprocessing as mp
 import sqlite3
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -199,3 +200,16 @@ def test_queue_position_what_is_ahead_and_estimates(tmp_db):
     assert info.duration.seconds == 10.0 and "2 past runs with these settings" in info.duration.basis
     assert 10.0 <= info.start_in <= 20.0  # the running one's ≤ 10 s left + 10 s for the one in line
     assert queue_info(store, running) is None  # not queued
+
+
+def test_with_no_finished_run_the_estimate_projects_a_run_going_now(tmp_db):
+    from engine.runs.queue import estimate_duration
+
+    store = RunStore(tmp_db)
+    going = store.create_run("toy", {"epochs": 40, "seed": 0})
+    store.mark_running(going, 1)
+    with store._tx() as con:  # started 10 s ago, a quarter done: 40 s in all, 1 s per epoch
+        con.execute("UPDATE runs SET started_at=?, step=25, total=100 WHERE id=?", (time.time() - 10, going))
+    est = estimate_duration(store, "toy", {"epochs": 20, "seed": 1})
+    assert est.seconds == pytest.approx(20.0, rel=0.05)
+    assert "1 past run, 1 of them still going (projected) of this size, scaled to 20 epochs" == est.basis
