@@ -6,9 +6,11 @@ trial is a fresh browser session on the default page (digits, MLP, magnitude 90 
 wait for the first ``<image>`` in a Plotly chart (the live mask heatmap), then Cancel and wait
 until the run has ended and the pool is ready again. The first click after a server start is
 reported apart (it also pays the server's own first imports); the table gives the median of the
-next ``--repeats``. Needs /usr/bin/chromium and Playwright.
+next ``--repeats``. A second table times the engine's part alone, without app or browser: a
+``JobRunner`` queues the default sparse run and waits for its first mask snapshot in the store.
+Needs /usr/bin/chromium and Playwright (``--engine-only`` skips the browser).
 
-    python bench/click_to_picture.py [--repeats 5]
+    python bench/click_to_picture.py [--repeats 5] [--engine-only]
 """
 from __future__ import annotations
 
@@ -137,10 +139,45 @@ def measure(browser, warm: bool, repeats: int) -> tuple[float, list[float]]:
         log.close()
 
 
+def engine_latency(warm: bool, repeats: int) -> list[float]:
+    """Seconds from ``submit`` of the default sparse run to its first mask snapshot in the store."""
+    from engine.runs.jobs import JobRunner
+    from engine.sparse.config import SparseConfig
+
+    runner = JobRunner(os.path.join(tempfile.mkdtemp(), "runs.db"), warm=None if warm else 0, poll_interval=0.05)
+    times = []
+    try:
+        for i in range(repeats):
+            if warm:
+                runner.wait_warm(180)
+            t0 = time.perf_counter()
+            rid = runner.submit("sparse", SparseConfig(seed=i), owner="bench")
+            while not runner.store.snapshot_names(rid):
+                time.sleep(0.01)
+            times.append(time.perf_counter() - t0)
+            runner.cancel(rid)
+            runner.wait(rid, 60)
+    finally:
+        runner.shutdown()
+    return times
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--engine-only", action="store_true")
     args = ap.parse_args()
+    print(f"engine only: submit → first mask snapshot in the store, default sparse run, {os.cpu_count()} cores")
+    print(f"{'mode':<24} {f'median of {args.repeats} s':>15} {'min s':>7} {'max s':>7} {'load':>6}")
+    base = None
+    for mode, warm in (("cold spawn (pool off)", False), ("warm pool", True)):
+        times = engine_latency(warm, args.repeats)
+        med = float(np.median(times))
+        base = base or med
+        print(f"{mode:<24} {med:>15.2f} {min(times):>7.2f} {max(times):>7.2f} {os.getloadavg()[0]:>6.1f}   "
+              f"×{base / med:.1f}")
+    if args.engine_only:
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
