@@ -163,7 +163,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    for run in _store(args.db).list_runs():
+    from engine.runs.jobs import mark_dead_owners
+
+    store = _store(args.db)
+    mark_dead_owners(store)  # a run whose process was killed (kill -9) shows as failed here too
+    for run in store.list_runs():
         print(f"{run.id:>5}  {run.status:<9}  {run.kind:<12}  {run.name or ''}")
     return 0
 

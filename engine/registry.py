@@ -30,6 +30,12 @@ def register(kind: str, config_cls: type[Config], fn: Callable[..., dict]) -> No
     _extra[kind] = (config_cls, fn)
 
 
+def check_kind(kind: str) -> None:
+    """ConfigError for an unknown kind, without importing its experiment module (no torch in the app)."""
+    if kind not in _extra and kind not in KINDS:
+        raise ConfigError(f"Unknown experiment '{kind}'. Known: {', '.join(sorted(KINDS))}")
+
+
 def get(kind: str) -> tuple[type[Config], Callable[..., dict]]:
     """The (config class, run function) of ``kind``; ConfigError for an unknown kind."""
     if kind in _extra:

@@ -1,7 +1,20 @@
-"""Shared fixtures: every test gets its own run store file, never the user's."""
+"""Shared fixtures: every test gets its own run store file, never the user's, and the runner's thread policy."""
 from __future__ import annotations
 
 import pytest
+
+from engine.runs import threads as thread_policy
+
+# Before any test imports torch or numpy's BLAS: the same cap a worker gets (engine/runs/threads.py).
+TEST_THREADS = thread_policy.threads_for("test", workers=1)
+thread_policy.set_env(TEST_THREADS)
+
+
+@pytest.fixture(autouse=True)
+def _thread_policy():
+    """Every test runs torch with the policy's thread count (set again: a test may have changed it)."""
+    thread_policy.apply(TEST_THREADS)
+    yield
 
 
 @pytest.fixture(autouse=True)

@@ -54,6 +54,6 @@ with guard("Cannot start the run"):
                                                    if model["node_init_std"] != 1.0 else ""))
 
 with guard("showing the run"):
-    if jobs.page_run("av-run", "stackvaeg", GROUP) is not None:
+    if jobs.page_run("av-run", "stackvaeg", GROUP, match={"data": data["data"]}) is not None:
         st.subheader("Run")
         live(st.session_state["av-run"], draw_run, key="av-live")

@@ -55,7 +55,7 @@ with guard("Cannot start the run"):
 
 with guard("showing the run"):
     for state_key, kind in (("gs-run", "ssumm"), ("gs-sweep-run", "ssumm-sweep")):
-        jobs.page_run(state_key, kind, "graphs-summarize")
+        jobs.page_run(state_key, kind, "graphs-summarize", match={"source": choice.source})
     if "gs-run" in st.session_state:
         st.subheader("Summary")
         live(st.session_state["gs-run"], draw_run, key="gs-live")

@@ -15,18 +15,6 @@ st.title("Runs")
 explain("runs", expanded=False, title="About runs")
 
 
-def delete_runs(store, ids: list[int]) -> None:
-    """Delete runs; a queued or running one is cancelled first (its worker stops before its rows go)."""
-    for rid in ids:
-        try:
-            run = store.get_run(rid)
-        except Exception:  # noqa: BLE001 - already gone (another tab deleted it): nothing to do
-            continue
-        if run.active:
-            jobs.cancel(rid)
-        store.delete_run(rid)
-
-
 with guard("reading the run store"):
     store = jobs.store()
     runs = store.list_runs()
@@ -93,7 +81,7 @@ with guard("reading the run store"):
         st.write(f"Delete {len(selected)} run(s) and everything they reported?"
                  + (f" {n_active} still queued or running will be cancelled first." if n_active else ""))
         if st.button("Yes, delete them", key="bulk-del-yes", type="primary"):
-            delete_runs(store, list(selected))
+            jobs.delete(list(selected))
             st.session_state.pop("runs-selected", None)
             st.session_state.pop("runs-pick", None)
             st.rerun()
@@ -117,7 +105,7 @@ with guard("reading the run store"):
             st.write(f"Delete run #{run_id} and everything it reported?"
                      + (" It is still active and will be cancelled first." if run.active else ""))
             if st.button("Yes, delete", key="del-yes", type="primary"):
-                delete_runs(store, [run_id])
+                jobs.delete(run_id)  # a queued or running run is cancelled first
                 st.rerun()
         live(run_id, draw_run, key="runs-view")
         logs = store.logs(run_id)

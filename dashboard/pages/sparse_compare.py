@@ -29,7 +29,7 @@ with guard("Cannot start the sweep"):
 
 with guard("showing the sweep"):
     store = jobs.store()
-    groups = list(dict.fromkeys(r.group for r in store.list_runs("sparse") if (r.group or "").startswith(PREFIX)))
+    groups = list(dict.fromkeys(r.group for r in jobs.my_runs("sparse") if (r.group or "").startswith(PREFIX)))
     if not groups:
         st.info("No sweep yet: choose methods and levels above and queue the runs.")
         st.stop()

@@ -22,13 +22,6 @@ with guard("Cannot start the analysis"):
             name=f"sensitivity · {config.dataset} {config.model} · {len(config.sparsities)} levels")
 
 with guard("showing the analysis"):
-    store = jobs.store()
-    known = {r.id for r in store.list_runs("sensitivity")}
-    if st.session_state.get("ss-run") not in known:  # a new session or a deleted run: the latest one
-        latest = store.list_runs("sensitivity")
-        st.session_state.pop("ss-run", None)
-        if latest:
-            st.session_state["ss-run"] = latest[0].id
-    if "ss-run" in st.session_state:
+    if jobs.page_run("ss-run", "sensitivity", GROUP) is not None:
         st.subheader(f"Run #{st.session_state['ss-run']}")
         live(st.session_state["ss-run"], draw_run, key="ss-live")

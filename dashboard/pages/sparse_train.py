@@ -31,7 +31,7 @@ with guard("Cannot start the run"):
             "sparse", config, group=GROUP, name=f"{config.method} {level} · {config.dataset} {config.model}")
 
 with guard("showing the run"):
-    if jobs.page_run("st-run", "sparse", GROUP) is not None:
+    if jobs.page_run("st-run", "sparse", GROUP, match={"method": values["method"]}) is not None:
         # imported here, not at the top: pandas and Plotly load after the form is on screen (cold start)
         from dashboard.components.sparse_view import draw_run
 

@@ -120,6 +120,7 @@ class StoreReporter:
         self._snapshots: list[tuple[int, str, bytes]] = []
         self._logs: list[tuple[float, str]] = []
         self._progress: tuple[int, int] | None = None
+        self._seen: set[str] = set()
         self._last_flush = time.monotonic()
         self.stop_requested = False
 
@@ -135,8 +136,10 @@ class StoreReporter:
         if force or self._snap_throttle.ready(name):
             from engine.runs.store import encode_array
 
+            first = name not in self._seen  # the first picture of each name goes out at once
+            self._seen.add(name)
             self._snapshots.append((int(step), name, encode_array(array)))
-            self._maybe_flush(force=force)
+            self._maybe_flush(force=force or first)
 
     def log(self, text: str) -> None:
         self._logs.append((time.time(), str(text)))

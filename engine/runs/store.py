@@ -22,7 +22,7 @@ import numpy as np
 from engine.errors import StoreError
 from engine.paths import default_db_path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: runs.owner (the browser session that started the run)
 STATUSES = ("queued", "running", "finished", "failed", "cancelled")
 ACTIVE = ("queued", "running")
 
@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS runs (
     pid INTEGER,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     step INTEGER NOT NULL DEFAULT 0,
-    total INTEGER NOT NULL DEFAULT 0
+    total INTEGER NOT NULL DEFAULT 0,
+    owner TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 CREATE INDEX IF NOT EXISTS runs_grp ON runs(grp);
@@ -90,6 +91,7 @@ class Run:
     cancel_requested: bool
     step: int
     total: int
+    owner: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -109,6 +111,10 @@ class Run:
     @property
     def label(self) -> str:
         return f"#{self.id} {self.name or self.kind}"
+
+
+class RunNotFound(StoreError):
+    """The run's row is gone (deleted from the Runs page, another session or the CLI)."""
 
 
 def encode_array(array: np.ndarray) -> bytes:
@@ -171,6 +177,18 @@ class RunStore:
                     f"{self.path} was written by a newer Sparsity Lab (schema {row[0]}); "
                     "use a newer version or another SPARSITY_LAB_DB."
                 )
+            else:
+                self._migrate(con, int(row[0]))
+
+    @staticmethod
+    def _migrate(con: sqlite3.Connection, version: int) -> None:
+        """Bring an older store up to ``SCHEMA_VERSION`` in place (inside the opening transaction)."""
+        cols = {r[1] for r in con.execute("PRAGMA table_info(runs)")}
+        if "owner" not in cols:  # 1 -> 2: runs of older stores have no owner (shown on the Runs page only)
+            con.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
+        con.execute("CREATE INDEX IF NOT EXISTS runs_owner ON runs(owner, kind)")
+        if version < SCHEMA_VERSION:
+            con.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
 
     # -- connection handling -------------------------------------------------------------
     def _con(self) -> sqlite3.Connection:
@@ -233,17 +251,50 @@ class RunStore:
         name: str | None = None,
         group: str | None = None,
         status: str = "queued",
+        owner: str | None = None,
     ) -> int:
-        with self._tx() as con:
+        return self.create_run_once(kind, config, seed=seed, name=name, group=group, status=status,
+                                    owner=owner, once=False)[0]
+
+    def create_run_once(
+        self,
+        kind: str,
+        config: dict[str, Any],
+        *,
+        seed: int | None = None,
+        name: str | None = None,
+        group: str | None = None,
+        status: str = "queued",
+        owner: str | None = None,
+        once: bool = True,
+    ) -> tuple[int, bool]:
+        """Record a run; with ``once``, an identical run (kind, config, owner) still queued or running
+        is returned instead of a second one (a double-click queues one run). Returns (id, created).
+
+        >>> import tempfile, os
+        >>> s = RunStore(os.path.join(tempfile.mkdtemp(), "t.db"))
+        >>> a = s.create_run_once("toy", {"a": 1}, owner="me"); b = s.create_run_once("toy", {"a": 1}, owner="me")
+        >>> a, b, s.create_run_once("toy", {"a": 1}, owner="you")[1]
+        ((1, True), (1, False), True)
+        """
+        text = json.dumps(config, sort_keys=True)
+        with self._tx() as con:  # BEGIN IMMEDIATE: the check and the insert are one step for every process
+            if once and owner is not None:
+                row = con.execute(
+                    "SELECT id FROM runs WHERE kind=? AND config=? AND owner=? AND status IN ('queued','running') "
+                    "ORDER BY id DESC LIMIT 1", (kind, text, owner),
+                ).fetchone()
+                if row is not None:
+                    return int(row[0]), False
             cur = con.execute(
-                "INSERT INTO runs (kind, name, grp, config, seed, status, created_at) VALUES (?,?,?,?,?,?,?)",
-                (kind, name, group, json.dumps(config, sort_keys=True), seed, status, time.time()),
+                "INSERT INTO runs (kind, name, grp, config, seed, status, created_at, owner) VALUES (?,?,?,?,?,?,?,?)",
+                (kind, name, group, text, seed, status, time.time(), owner),
             )
-            return int(cur.lastrowid)
+            return int(cur.lastrowid), True
 
     _COLS = (
         "id, kind, name, grp, config, seed, status, created_at, started_at, finished_at, error, "
-        "result, pid, cancel_requested, step, total"
+        "result, pid, cancel_requested, step, total, owner"
     )
 
     @staticmethod
@@ -252,20 +303,33 @@ class RunStore:
             id=row[0], kind=row[1], name=row[2], group=row[3], config=json.loads(row[4]),
             seed=row[5], status=row[6], created_at=row[7], started_at=row[8], finished_at=row[9],
             error=row[10], result=json.loads(row[11]) if row[11] else None, pid=row[12],
-            cancel_requested=bool(row[13]), step=row[14], total=row[15],
+            cancel_requested=bool(row[13]), step=row[14], total=row[15], owner=row[16],
         )
+
+    def find_run(self, run_id: int) -> Run | None:
+        """The run, or None if there is no such row (deleted meanwhile)."""
+        rows = self._query(f"SELECT {self._COLS} FROM runs WHERE id=?", (run_id,))
+        return self._run(rows[0]) if rows else None
 
     def get_run(self, run_id: int) -> Run:
         rows = self._query(f"SELECT {self._COLS} FROM runs WHERE id=?", (run_id,))
         if not rows:
-            raise StoreError(f"Run #{run_id} does not exist (deleted?).")
+            raise RunNotFound(f"Run #{run_id} does not exist (deleted?).")
         return self._run(rows[0])
 
     def list_runs(
-        self, kind: str | None = None, *, group: str | None = None, status: Iterable[str] | None = None
+        self,
+        kind: str | None = None,
+        *,
+        group: str | None = None,
+        status: Iterable[str] | None = None,
+        owner: str | None = None,
     ) -> list[Run]:
-        """Runs, newest first, optionally filtered."""
+        """Runs, newest first, optionally filtered (``owner``: the session that started them)."""
         where, args = [], []
+        if owner is not None:
+            where.append("owner=?")
+            args.append(owner)
         if kind is not None:
             where.append("kind=?")
             args.append(kind)
@@ -318,7 +382,15 @@ class RunStore:
         return bool(rows and rows[0][0])
 
     def delete_run(self, run_id: int) -> None:
+        """Delete a run and everything it reported; refused (StoreError) while it is running.
+
+        A worker writing to a vanished row would fail; cancel first (``JobRunner.delete`` does both).
+        A queued run can go at once (the runner skips a row it cannot mark running).
+        """
         with self._tx() as con:
+            row = con.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
+            if row is not None and row[0] == "running":
+                raise StoreError(f"Run #{run_id} is still running: cancel it first, then delete it.")
             for table in ("metrics", "snapshots", "logs", "artifacts"):
                 con.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
             con.execute("DELETE FROM runs WHERE id=?", (run_id,))

@@ -9,7 +9,6 @@ check that needs no training (data files, layer sizes) so bad input fails before
 """
 from __future__ import annotations
 
-import contextlib
 import time
 
 import numpy as np
@@ -80,25 +79,11 @@ def sparsifier_target(config: SparseConfig) -> float:
     return config.requested
 
 
-@contextlib.contextmanager
-def single_thread():
-    """Run torch on one thread: these models are tiny, and two threads on a busy 2-core machine were
-    measured 30× slower per step (oversubscription); the job runner parallelises across runs instead."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def run_sparse(config: SparseConfig, reporter) -> dict:
-    """Train, prune and evaluate one model as ``config`` says; see the module docstring."""
-    with single_thread():
-        return _run_sparse(config, reporter)
+    """Train, prune and evaluate one model as ``config`` says; see the module docstring.
 
-
-def _run_sparse(config: SparseConfig, reporter) -> dict:
+    Torch's thread count is the runner's policy (engine/runs/threads.py, applied by the worker).
+    """
     from engine.sparse.export import export_all
     from engine.sparse.train import Trainer
 
@@ -141,8 +126,7 @@ def _sweep(config, reporter):
 
 
 def _sensitivity(config, reporter):
-    with single_thread():
-        return run_sensitivity(config, reporter)
+    return run_sensitivity(config, reporter)
 
 
 EXPERIMENTS = {

@@ -14,8 +14,13 @@ TINY = dict(n_channels=6, n_groups=2, length=240, n_anomalies=2, window=12, epoc
             node_dim=6, k=3, batch_size=32)
 
 
+SID = "test-session-0001"  # the browser session these tests play (dashboard.jobs: ?sid=)
+
+
 def _page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=60)
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["sid"] = SID  # the runs these tests record belong to this session
+    return at
 
 
 def _finished_run(**overrides) -> int:
@@ -26,7 +31,7 @@ def _finished_run(**overrides) -> int:
 
     config = StackVAEGConfig(**{**TINY, **overrides})
     store = RunStore()
-    rid = store.create_run("stackvaeg", config.to_dict(), seed=0, name="test", group="anomaly-stackvaeg")
+    rid = store.create_run("stackvaeg", config.to_dict(), seed=0, name="test", group="anomaly-stackvaeg", owner=SID)
     store.mark_running(rid, os.getpid())
     assert execute_run(store, rid) in ("finished", "cancelled"), store.get_run(rid).error
     return rid
@@ -124,7 +129,7 @@ def test_cancelled_run_keeps_its_graph_and_says_why_scores_are_missing(tmp_db):
     from engine.runs.store import RunStore
 
     store = RunStore()
-    rid = store.create_run("stackvaeg", StackVAEGConfig(**TINY).to_dict(), seed=0, group="anomaly-stackvaeg")
+    rid = store.create_run("stackvaeg", StackVAEGConfig(**TINY).to_dict(), seed=0, group="anomaly-stackvaeg", owner=SID)
     store.finish(rid, "cancelled", result=result)
     at = _page().run()
     assert not at.exception and not at.error, [e.value for e in at.error]

@@ -10,8 +10,13 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "dashboard/pages/graphs_summarize.py")
 
 
+SID = "test-session-0001"  # the browser session these tests play (dashboard.jobs: ?sid=)
+
+
 def _page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=60)
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["sid"] = SID  # the runs these tests record belong to this session
+    return at
 
 
 def test_page_loads_with_its_controls(tmp_db):
@@ -69,7 +74,7 @@ def _finished_run(kind: str, config) -> int:
     from engine.runs.worker import execute_run
 
     store = RunStore()
-    rid = store.create_run(kind, config.to_dict(), seed=0, name="test", group="graphs-summarize")
+    rid = store.create_run(kind, config.to_dict(), seed=0, name="test", group="graphs-summarize", owner=SID)
     store.mark_running(rid, os.getpid())
     assert execute_run(store, rid) == "finished", store.get_run(rid).error
     return rid
@@ -91,8 +96,10 @@ def test_finished_run_shows_numbers_drawings_heatmaps_and_exports(tmp_db):
 def test_finished_sweep_shows_its_table(tmp_db):
     from engine.graphs.experiments import SSumMSweepConfig
 
-    _finished_run("ssumm-sweep", SSumMSweepConfig(source="builtin:florentine", ratios=(0.3, 0.6)))
-    at = _page().run()
+    rid = _finished_run("ssumm-sweep", SSumMSweepConfig(source="builtin:florentine", ratios=(0.3, 0.6)))
+    at = _page()
+    at.query_params["run"] = str(rid)  # not the graph the form selects: opened by link
+    at.run()
     assert not at.exception and not at.error
     table = at.dataframe[0].value
     assert table["ratio"].tolist() == [0.3, 0.6]
@@ -117,7 +124,9 @@ def test_graph_above_the_drawing_limit_shows_statistics_not_nodes(tmp_db):
     store = RunStore()
     assert store.latest_snapshot(rid, "edges") is None          # the edge list is not even stored
     assert store.get_run(rid).result["drawable"] is False
-    at = _page().run()
+    at = _page()
+    at.query_params["run"] = str(rid)  # not the graph the form selects: opened by link
+    at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("more than this page draws node by node" in i.value for i in at.info)
     assert "Supernodes |S|" in [m.label for m in at.metric]
@@ -157,9 +166,11 @@ def test_a_large_graph_gets_its_largest_supernodes_a_neighbourhood_and_a_dense_c
     from engine.graphs.experiments import SSumMConfig
 
     n = DRAW_MAX_NODES + 500
-    _finished_run("ssumm", SSumMConfig(source=f"generator:sbm?blocks=25&size={n // 25}&p_in=0.3&p_out=0.001&seed=0",
-                                       ratio=0.3))
-    at = _page().run()
+    rid = _finished_run("ssumm", SSumMConfig(
+        source=f"generator:sbm?blocks=25&size={n // 25}&p_in=0.3&p_out=0.001&seed=0", ratio=0.3))
+    at = _page()
+    at.query_params["run"] = str(rid)  # not the graph the form selects: opened by link
+    at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     table = at.dataframe[0].value
     assert list(table.columns[:3]) == ["supernode", "members", "density inside"]

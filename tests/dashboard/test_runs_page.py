@@ -59,11 +59,17 @@ def test_bulk_delete_cancels_an_active_run_before_deleting_it(tmp_db, monkeypatc
     ids = _runs(store)
     events = []
 
+    from engine.runs.jobs import JobRunner
+
+    runner = JobRunner(tmp_db, background=False, warm=0)
+    monkeypatch.setattr("dashboard.jobs.runner", lambda: runner)
+
     def cancel(rid):
         events.append(("cancel", rid, store.get_run(rid).status))  # the run still exists when it is cancelled
+        store.finish(rid, "cancelled", error="cancelled by the user")  # as its worker does on the flag
 
     real_delete = RunStore.delete_run
-    monkeypatch.setattr("dashboard.jobs.cancel", cancel)
+    monkeypatch.setattr(runner, "cancel", cancel)
     monkeypatch.setattr(RunStore, "delete_run", lambda self, rid: (events.append(("delete", rid)), real_delete(self, rid)))
     at = _page().run()
     doomed = [ids["alpha rigl"], ids["delta running"]]

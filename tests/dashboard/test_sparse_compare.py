@@ -13,8 +13,13 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "dashboard/pages/sparse_compare.py")
 
 
+SID = "test-session-0001"  # the browser session these tests play (dashboard.jobs: ?sid=)
+
+
 def _page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=90)
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.query_params["sid"] = SID  # the runs these tests record belong to this session
+    return at
 
 
 def test_page_renders_its_default_sweep_of_seven_runs(queue_only):
@@ -57,7 +62,7 @@ def test_finished_runs_of_a_group_draw_mean_and_spread(tmp_db):
     for method, s, seed in (("dense", 0.0, 0), ("magnitude", 0.9, 0), ("magnitude", 0.9, 1)):
         c = SparseConfig(method=method, sparsity=s, seed=seed, epochs=1, finetune_epochs=0, hidden=(16,),
                          speed_meter=False)
-        rid = store.create_run("sparse", c.to_dict(), seed=seed, name="t", group="sweep:test")
+        rid = store.create_run("sparse", c.to_dict(), seed=seed, name="t", group="sweep:test", owner=SID)
         store.mark_running(rid, os.getpid())
         assert execute_run(store, rid) == "finished"
     at = _page().run()
@@ -85,7 +90,8 @@ def _recorded_sweep(store: RunStore, points) -> str:
     group = "sweep:recorded"
     for method, control, reached, seed, acc in points:
         config = {"method": method, "sparsity": control, "seed": seed, "dataset": "digits"}
-        rid = store.create_run("sparse", config, seed=seed, name=f"{method} {control:.0%} · seed {seed}", group=group)
+        rid = store.create_run("sparse", config, seed=seed, name=f"{method} {control:.0%} · seed {seed}", group=group,
+                               owner=SID)
         store.mark_running(rid, os.getpid())
         store.finish(rid, "finished", result={
             "method": method, "requested_sparsity": control, "sparsity": reached, "test_accuracy": acc,

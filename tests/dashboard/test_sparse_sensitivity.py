@@ -12,8 +12,13 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "dashboard/pages/sparse_sensitivity.py")
 
 
+SID = "test-session-0001"  # the browser session these tests play (dashboard.jobs: ?sid=)
+
+
 def _page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=90)
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.query_params["sid"] = SID  # the runs these tests record belong to this session
+    return at
 
 
 def test_page_renders_with_eight_default_levels(queue_only):
@@ -46,7 +51,7 @@ def test_finished_analysis_draws_the_layer_by_sparsity_grid(tmp_db):
 
     store = RunStore()
     c = SensitivityConfig(epochs=1, hidden=(16, 16), sparsities=(0.5, 0.99))
-    rid = store.create_run("sensitivity", c.to_dict(), seed=0, name="t")
+    rid = store.create_run("sensitivity", c.to_dict(), seed=0, name="t", group="sparse-sensitivity", owner=SID)
     store.mark_running(rid, os.getpid())
     assert execute_run(store, rid) == "finished"
     at = _page().run()

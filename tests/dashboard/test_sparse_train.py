@@ -14,8 +14,13 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "dashboard/pages/sparse_train.py")
 
 
+SID = "test-session-0001"  # the browser session these tests play (dashboard.jobs: ?sid=)
+
+
 def _page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=90)
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.query_params["sid"] = SID  # the runs these tests record belong to this session
+    return at
 
 
 def _finished(kind: str, config, group: str = "sparse-train") -> int:
@@ -23,7 +28,7 @@ def _finished(kind: str, config, group: str = "sparse-train") -> int:
     from engine.runs.worker import execute_run
 
     store = RunStore()
-    rid = store.create_run(kind, config.to_dict(), seed=0, name="test", group=group)
+    rid = store.create_run(kind, config.to_dict(), seed=0, name="test", group=group, owner=SID)
     store.mark_running(rid, os.getpid())
     assert execute_run(store, rid) == "finished", store.get_run(rid).error
     return rid
@@ -146,9 +151,11 @@ def test_global_pruning_collapse_is_flagged_in_the_ledger(tmp_db):
 def test_two_dimensional_data_draws_the_decision_boundary(tmp_db):
     from engine.sparse.config import SparseConfig
 
-    _finished("sparse", SparseConfig(dataset="spirals", method="rigl", sparsity=0.5, epochs=2, hidden=(16, 16),
-                                     speed_meter=False))
-    at = _page().run()
+    rid = _finished("sparse", SparseConfig(dataset="spirals", method="rigl", sparsity=0.5, epochs=2, hidden=(16, 16),
+                                           speed_meter=False))
+    at = _page()
+    at.query_params["run"] = str(rid)  # not the method the form selects: opened by link
+    at.run()
     assert not at.exception and not at.error
     specs = " ".join(c.proto.spec for c in at.get("plotly_chart"))
     assert "Decision boundary" in specs and "Masks" in " ".join(m.value for m in at.markdown)

@@ -11,7 +11,8 @@ from engine.runs.store import RunStore
 
 @pytest.fixture
 def runner(tmp_db):
-    r = JobRunner(tmp_db, max_workers=1, poll_interval=0.05)
+    """A one-slot runner with its warm pool (workers preload nothing heavy: toy runs need no torch)."""
+    r = JobRunner(tmp_db, max_workers=1, poll_interval=0.05, preload=())
     yield r
     r.shutdown()
 
@@ -139,3 +140,181 @@ def test_cancelling_a_queued_run_cancels_it_at_once(tmp_db):
     runner.cancel(a)
     runner.wait(a, 30)
     runner.shutdown()
+
+
+
+# -- the warm pool (#10 item 3) ------------------------------------------------------------
+def _pool_pids(runner):
+    with runner._lock:
+        return [w.process.pid for w in runner._pool if w.process.is_alive()]
+
+
+def test_a_run_goes_to_a_worker_started_before_it_and_warmed_with_torch(tmp_db):
+    runner = JobRunner(tmp_db, max_workers=1, poll_interval=0.05, preload=("torch",))
+    try:
+        assert runner.wait_warm(120)
+        (warm_pid,) = _pool_pids(runner)
+        with open(f"/proc/{warm_pid}/maps") as fh:  # torch's shared library is loaded before any run
+            assert "libtorch" in fh.read()
+        rid = runner.submit("toy", {"steps": 5})
+        assert runner.wait(rid, 60) == "finished"
+        assert runner.store.get_run(rid).pid == warm_pid
+    finally:
+        runner.shutdown()
+
+
+def test_each_worker_takes_one_run_then_is_replaced_by_a_fresh_one(runner):
+    assert runner.wait_warm(60)
+    first = _pool_pids(runner)
+    a = runner.submit("toy", {"steps": 3})
+    assert runner.wait(a, 60) == "finished"
+    b = runner.submit("toy", {"steps": 4})
+    assert runner.wait(b, 60) == "finished"
+    pa, pb = runner.store.get_run(a).pid, runner.store.get_run(b).pid
+    assert pa == first[0] and pb != pa  # a second run never reuses the first run's process
+    deadline = time.monotonic() + 10
+    while pid_alive(pa) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(pa)  # the worker exited with its run
+    assert runner.wait_warm(60) and set(_pool_pids(runner)).isdisjoint({pa, pb})
+
+
+def test_an_idle_warm_worker_that_dies_is_replaced(runner):
+    assert runner.wait_warm(60)
+    (dead,) = _pool_pids(runner)
+    os.kill(dead, signal.SIGKILL)
+    time.sleep(0.3)
+    assert runner.wait_warm(60)
+    (fresh,) = _pool_pids(runner)
+    assert fresh != dead
+    rid = runner.submit("toy", {"steps": 3})
+    assert runner.wait(rid, 60) == "finished"
+
+
+def test_without_the_pool_each_run_spawns_its_own_worker(tmp_db, monkeypatch):
+    monkeypatch.setenv("SPARSITY_LAB_WARM_POOL", "0")
+    runner = JobRunner(tmp_db, max_workers=1, poll_interval=0.05)
+    try:
+        assert runner.warm == 0
+        rid = runner.submit("toy", {"steps": 3})
+        assert runner.wait(rid, 60) == "finished"
+        assert _pool_pids(runner) == [] and runner.store.get_run(rid).pid != os.getpid()
+    finally:
+        runner.shutdown()
+
+
+def test_a_cancel_that_is_ignored_terminates_the_warm_worker_after_two_seconds(runner, monkeypatch):
+    rid = runner.submit("toy", {"steps": 3000, "step_seconds": 0.01})
+    _wait_status(runner.store, rid, {"running"})
+    _wait_metrics(runner.store, rid, 2)
+    # the worker will never see the flag: make the store report no cancel to the worker's reporter,
+    # by asking for the cancel only in the runner's own bookkeeping
+    with runner._lock:
+        runner._jobs[rid].cancel_at = time.monotonic()
+    run = _wait_status(runner.store, rid, {"cancelled", "failed", "finished"}, timeout=10)
+    assert run.status == "cancelled" and "terminated" in run.error
+
+
+# -- deleting, vanished rows (#18 item 1) --------------------------------------------------
+def test_deleting_a_running_run_cancels_it_first_and_later_runs_still_start(runner):
+    rid = runner.submit("toy", {"steps": 10_000, "step_seconds": 0.01})
+    _wait_metrics(runner.store, rid, 3)
+    pid = runner.store.get_run(rid).pid
+    runner.delete(rid)
+    assert runner.store.find_run(rid) is None and runner.store.metrics(rid).empty
+    assert not pid_alive(pid) or _gone_soon(pid)
+    nxt = runner.submit("toy", {"steps": 3})
+    assert runner.wait(nxt, 60) == "finished"
+
+
+def _gone_soon(pid, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not pid_alive(pid)
+
+
+def test_the_store_refuses_to_delete_a_running_run(runner):
+    from engine.errors import StoreError
+
+    rid = runner.submit("toy", {"steps": 10_000, "step_seconds": 0.01})
+    _wait_status(runner.store, rid, {"running"})
+    with pytest.raises(StoreError, match="still running: cancel it first"):
+        runner.store.delete_run(rid)
+    runner.cancel(rid)
+    runner.wait(rid, 30)
+
+
+def test_the_runner_survives_a_running_runs_row_vanishing(runner):
+    """The row of a running run is removed behind the runner's back (another process, an old app)."""
+    rid = runner.submit("toy", {"steps": 10_000, "step_seconds": 0.01})
+    _wait_metrics(runner.store, rid, 3)
+    pid = runner.store.get_run(rid).pid
+    with runner.store._tx() as con:
+        for table in ("metrics", "snapshots", "logs", "artifacts", "runs"):
+            con.execute(f"DELETE FROM {table} WHERE {'id' if table == 'runs' else 'run_id'}=?", (rid,))
+    nxt = runner.submit("toy", {"steps": 3})
+    assert runner.wait(nxt, 30) == "finished", runner.store.get_run(nxt)
+    assert _gone_soon(pid)
+
+
+# -- idempotent start (#10 item 4) ---------------------------------------------------------
+def test_a_double_click_queues_one_run_per_session(tmp_db):
+    runner = JobRunner(tmp_db, max_workers=1, background=False, warm=0)
+    runner._start_queued = lambda: None  # keep everything queued
+    a, created_a = runner.submit_once("toy", {"steps": 5}, owner="s1")
+    b, created_b = runner.submit_once("toy", {"steps": 5}, owner="s1")
+    c = runner.submit("toy", {"steps": 5}, owner="s2")
+    d = runner.submit("toy", {"steps": 6}, owner="s1")
+    assert (a, created_a, created_b) == (b, True, False) and len({a, c, d}) == 3
+    runner.cancel(a)
+    assert runner.submit("toy", {"steps": 5}, owner="s1") not in {a, c, d}  # once it ended, a new one
+    assert [r.owner for r in runner.store.list_runs(owner="s1")] == ["s1"] * 3
+
+
+# -- thread policy (#12 item 7) ------------------------------------------------------------
+@pytest.mark.parametrize("cores", [1, 2, 3, 4, 16, 64])
+def test_the_runner_never_oversubscribes_the_cores(cores, monkeypatch):
+    from engine.runs import threads
+
+    monkeypatch.setattr(threads, "cores", lambda: cores)
+    for requested in (None, 1, 2, cores, 4 * cores):
+        workers = threads.max_workers(requested)
+        for kind in ("sparse", "sweep", "sensitivity", "ssumm", "ssumm-sweep", "stackvaeg", "toy", "new-kind"):
+            assert 1 <= workers and workers * threads.threads_for(kind, workers) <= max(cores, 1) * 1
+    monkeypatch.setenv("SPARSITY_LAB_THREADS", "64")
+    workers = threads.max_workers(None)
+    assert workers * threads.threads_for("sparse", workers) <= cores
+
+
+def test_a_run_executes_with_the_policys_thread_count(tmp_db):
+    torch = pytest.importorskip("torch")
+    from engine.runs.threads import threads_for
+    from engine.runs.worker import execute_run
+
+    store = RunStore(tmp_db)
+    rid = store.create_run("toy", {"steps": 2})
+    store.mark_running(rid, os.getpid())
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert execute_run(store, rid) == "finished"
+        assert torch.get_num_threads() == threads_for("toy", 1) == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+# -- the app server stays torch-free (#12 item 6, #10 item 3) ------------------------------
+def test_queueing_a_run_imports_no_torch_in_the_calling_process(tmp_db):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; from engine.runs.jobs import JobRunner; from engine.sparse.config import SparseConfig\n"
+            "r = JobRunner(background=False, warm=0); r._start_queued = lambda: None\n"
+            "rid = r.submit('sparse', SparseConfig(), owner='s'); r.queue_view = None\n"
+            "from engine.runs.queue import queue_info; queue_info(r.store, rid)\n"
+            "print('torch' in sys.modules, r.store.get_run(rid).status)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3],
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["False", "queued"], out.stderr[-2000:]

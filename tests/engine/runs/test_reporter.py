@@ -43,3 +43,22 @@ def test_store_reporter_sees_a_cancel_request(tmp_db):
     assert not rep.should_stop()
     store.request_cancel(rid)
     assert rep.should_stop()
+
+
+def test_the_first_picture_of_each_name_reaches_the_store_at_once(tmp_db):
+    """Click → first live picture: the first snapshot is not held back by the flush interval."""
+    import numpy as np
+
+    from engine.runs.reporter import StoreReporter
+    from engine.runs.store import RunStore
+
+    store = RunStore(tmp_db)
+    rid = store.create_run("toy", {})
+    rep = StoreReporter(store, rid, flush_interval=60.0, snapshot_interval=0.0)
+    rep.metric("loss", 1.0, 0)
+    rep.snapshot("mask", np.ones((2, 2)), 0)
+    assert store.snapshot_names(rid) == ["mask"] and len(store.metrics(rid)) == 1
+    rep.snapshot("mask", np.zeros((2, 2)), 1)  # later ones wait for the next flush, as before
+    assert len(store.snapshots(rid, "mask")) == 1
+    rep.flush()
+    assert len(store.snapshots(rid, "mask")) == 2

@@ -2,6 +2,7 @@ import json
 import multiprocessing as mp
 import sqlite3
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -153,3 +154,62 @@ def test_full_disk_gives_a_clear_error_and_loses_no_finished_run(tmp_db):
     fresh = RunStore(tmp_db)
     assert fresh.get_run(done).result == {"x": 1} and fresh.metrics(done)["value"].tolist() == [1.0]
     assert fresh.snapshot_names(rid) == []  # the failed write left nothing half-written
+
+
+def test_a_schema_1_store_is_migrated_in_place_and_keeps_its_runs(tmp_db):
+    """Stores written before runs had owners (schema 1) open, gain the column, keep every run."""
+    con = sqlite3.connect(tmp_db)
+    con.executescript("""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema_version', '1');
+        CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, name TEXT, grp TEXT,
+            config TEXT NOT NULL, seed INTEGER, status TEXT NOT NULL, created_at REAL NOT NULL, started_at REAL,
+            finished_at REAL, error TEXT, result TEXT, pid INTEGER, cancel_requested INTEGER NOT NULL DEFAULT 0,
+            step INTEGER NOT NULL DEFAULT 0, total INTEGER NOT NULL DEFAULT 0);
+        INSERT INTO runs (kind, name, config, status, created_at) VALUES ('toy', 'old', '{"steps": 3}', 'finished', 1.0);
+    """)
+    con.commit()
+    con.close()
+    store = RunStore(tmp_db)
+    (old,) = store.list_runs()
+    assert (old.name, old.status, old.owner) == ("old", "finished", None)
+    new = store.create_run("toy", {}, owner="abc")
+    assert store.get_run(new).owner == "abc" and [r.id for r in store.list_runs(owner="abc")] == [new]
+    version = sqlite3.connect(tmp_db).execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
+    assert int(version) == SCHEMA_VERSION == 2
+    RunStore(tmp_db)  # opening again is a no-op
+
+
+def test_queue_position_what_is_ahead_and_estimates(tmp_db):
+    from engine.runs.queue import queue_info
+
+    store = RunStore(tmp_db)
+    for secs in (8.0, 12.0):  # two past runs with these settings took 8 and 12 s
+        rid = store.create_run("toy", {"steps": 50, "seed": 1})
+        store.mark_running(rid, 1)
+        store.finish(rid, "finished")
+        with store._tx() as con:
+            con.execute("UPDATE runs SET started_at=100, finished_at=? WHERE id=?", (100 + secs, rid))
+    running = store.create_run("toy", {"steps": 50, "seed": 2}, name="theirs")
+    store.mark_running(running, 1)
+    first = store.create_run("toy", {"steps": 50, "seed": 3}, name="first in line")
+    mine = store.create_run("toy", {"steps": 50, "seed": 4}, owner="me")
+    info = queue_info(store, mine, workers=1)
+    assert (info.position, info.queued) == (2, 2)
+    assert [r.id for r in info.ahead] == [running, first]
+    assert info.duration.seconds == 10.0 and "2 past runs with these settings" in info.duration.basis
+    assert 10.0 <= info.start_in <= 20.0  # the running one's ≤ 10 s left + 10 s for the one in line
+    assert queue_info(store, running) is None  # not queued
+
+
+def test_with_no_finished_run_the_estimate_projects_a_run_going_now(tmp_db):
+    from engine.runs.queue import estimate_duration
+
+    store = RunStore(tmp_db)
+    going = store.create_run("toy", {"epochs": 40, "seed": 0})
+    store.mark_running(going, 1)
+    with store._tx() as con:  # started 10 s ago, a quarter done: 40 s in all, 1 s per epoch
+        con.execute("UPDATE runs SET started_at=?, step=25, total=100 WHERE id=?", (time.time() - 10, going))
+    est = estimate_duration(store, "toy", {"epochs": 20, "seed": 1})
+    assert est.seconds == pytest.approx(20.0, rel=0.05)
+    assert "1 past run, 1 of them still going (projected) of this size, scaled to 20 epochs" == est.basis
