@@ -27,6 +27,9 @@ REGISTRY: dict[str, tuple[str, str]] = {  # name -> (module in engine.sparse.met
     "nm-decay": ("nm_methods", "DecayingNMSparsifier"),
     "structured": ("structured", "StructuredSparsifier"),
     "soup": ("soup", "SoupSparsifier"),
+    "post-magnitude": ("posttrain", "PostMagnitudeSparsifier"),
+    "wanda": ("posttrain", "WandaSparsifier"),
+    "sparsegpt": ("posttrain", "SparseGPTSparsifier"),
 }
 METHODS = tuple(REGISTRY)
 

@@ -304,3 +304,58 @@ PROPERTIES = {f.__name__: f for f in (all_kept, keeps_largest_magnitudes, cubic_
 def test_the_methods_defining_property_holds(method):
     PROPERTIES[method_class(method).defining_property](traced(method))
 
+
+
+# ------------------------------------------------------------------------------------ post-training (issue 13)
+def _post_layers(t: Traced):
+    """(fqn, weight before pruning (2-D), calibration inputs, keep mask (2-D)) of a post-training run."""
+    for f, m in t.masks.items():
+        w = t.sp.dense_weights[f]
+        yield f, w, t.sp.inputs[f], m.reshape(w.shape[0], -1)
+
+
+def _pruned_once_after_dense_training(t: Traced) -> None:
+    trained = t.config.epochs * t.trainer.steps_per_epoch
+    assert t.trainer.step == trained  # the recipe trained the dense epochs and nothing after pruning
+    assert all(bool(m.all()) for s in t.steps[:trained] for m in s["masks"].values())  # every training step was dense
+    assert len(t.before_step) == 1 and set(t.sp.extra_result["layer_output_error"]) == set(t.masks)
+
+
+def post_training_magnitude(t: Traced) -> None:
+    """post-magnitude: each layer keeps exactly its largest |w| at pruning time; pruned once, never retrained."""
+    _pruned_once_after_dense_training(t)
+    for f, w, x, m in _post_layers(t):
+        assert int(m.sum()) == keep_count(m.numel(), t.config.sparsity), f
+        assert float(w.abs()[m].min()) >= float(w.abs()[~m].max()), f
+
+
+def wanda_per_output(t: Traced) -> None:
+    """wanda: the mask is the per-output top of |W|·‖X‖₂ on the run's calibration inputs, kept weights
+    unchanged, and its output error is at most magnitude's on the same layer and inputs."""
+    from engine.sparse.methods.posttrain import magnitude_prune, output_error, per_output_keep, wanda_scores
+
+    _pruned_once_after_dense_training(t)
+    for f, w, x, m in _post_layers(t):
+        assert torch.equal(m, per_output_keep(wanda_scores(w, x), t.config.sparsity)), f
+        rows = m.sum(1)
+        assert int(rows.max() - rows.min()) <= 1 and int(m.sum()) == keep_count(m.numel(), t.config.sparsity)
+        err = t.sp.extra_result["layer_output_error"][f]
+        assert err == pytest.approx(output_error(w, w * m, x), abs=1e-5)  # the kept weights were not changed
+        assert err <= output_error(w, magnitude_prune(w, x, t.config.sparsity)[1], x) + 1e-9, f
+
+
+def obs_beats_wanda_beats_magnitude(t: Traced) -> None:
+    """sparsegpt: on every layer's calibration inputs, output error SparseGPT ≤ Wanda ≤ magnitude, exact count."""
+    from engine.sparse.methods.posttrain import magnitude_prune, output_error, wanda_prune
+
+    _pruned_once_after_dense_training(t)
+    s = t.config.sparsity
+    for f, w, x, m in _post_layers(t):
+        assert int(m.sum()) == keep_count(m.numel(), s), f
+        e_gpt = t.sp.extra_result["layer_output_error"][f]
+        e_wanda = output_error(w, wanda_prune(w, x, s)[1], x)
+        e_mag = output_error(w, magnitude_prune(w, x, s)[1], x)
+        assert e_gpt <= e_wanda + 1e-9 and e_wanda <= e_mag + 1e-9, (f, e_gpt, e_wanda, e_mag)
+
+
+PROPERTIES.update({f.__name__: f for f in (post_training_magnitude, wanda_per_output, obs_beats_wanda_beats_magnitude)})
