@@ -358,4 +358,5 @@ def obs_beats_wanda_beats_magnitude(t: Traced) -> None:
         assert e_gpt <= e_wanda + 1e-9 and e_wanda <= e_mag + 1e-9, (f, e_gpt, e_wanda, e_mag)
 
 
+SPARSITY.update({"post-magnitude": 0.5, "wanda": 0.5, "sparsegpt": 0.5})  # the papers' regime (50 %)
 PROPERTIES.update({f.__name__: f for f in (post_training_magnitude, wanda_per_output, obs_beats_wanda_beats_magnitude)})
