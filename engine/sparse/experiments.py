@@ -127,6 +127,7 @@ def _run_sparse(config: SparseConfig, reporter) -> dict:
     result["warnings"] = warnings(result["ledger"])
     result["stopped"] = trainer.stopped
     result["steps"] = trainer.step
+    result["train_flops"] = int(trainer.train_flops)  # training FLOPs estimate (Trainer.count_flops)
     for w in result["warnings"]:
         reporter.log("Ledger: " + w)
     if config.speed_meter and not trainer.stopped:

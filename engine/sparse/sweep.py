@@ -133,6 +133,7 @@ def result_row(config: SparseConfig, result: dict) -> dict:
         "flops_sparse": result["flops_sparse"],
         "flops_dense": result["flops_dense"],
         "seconds": result["seconds"],
+        "train_flops": result.get("train_flops"),  # accuracy vs training FLOPs (Sparse-IFT's axis)
     }
 
 
@@ -208,6 +209,7 @@ def rows_from_results(runs: list[tuple[dict, dict]]) -> list[dict]:
                      "val_accuracy": res.get("val_accuracy"), "sparsity": res.get("sparsity"),
                      "flops_sparse": res.get("flops_sparse"), "flops_dense": res.get("flops_dense"),
                      "seconds": res.get("seconds")})
+        rows[-1]["train_flops"] = res.get("train_flops")
     return rows
 
 

@@ -297,6 +297,7 @@ class PostTrainingSparsifier(MaskSparsifier):
         self.calib_x = data.x_train[torch.randperm(len(data.x_train), generator=gen)[:n]]
         self.extra_result["calibration_samples"] = n
         self.extra_result["dense_test_accuracy"] = accuracy(self.model, data.x_test, data.y_test)
+        trainer.train_flops += len(self.fqns) * n * trainer.forward_flops()  # one calibration pass per layer
         if n < self.calibration:
             trainer.reporter.log(f"The training set has only {n} samples: calibrating on all of them.")
         self.step()

@@ -30,6 +30,7 @@ REGISTRY: dict[str, tuple[str, str]] = {  # name -> (module in engine.sparse.met
     "post-magnitude": ("posttrain", "PostMagnitudeSparsifier"),
     "wanda": ("posttrain", "WandaSparsifier"),
     "sparsegpt": ("posttrain", "SparseGPTSparsifier"),
+    "sift-wide": ("sift", "SparseWideSparsifier"),
 }
 METHODS = tuple(REGISTRY)
 

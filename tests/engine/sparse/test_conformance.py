@@ -360,3 +360,26 @@ def obs_beats_wanda_beats_magnitude(t: Traced) -> None:
 
 SPARSITY.update({"post-magnitude": 0.5, "wanda": 0.5, "sparsegpt": 0.5})  # the papers' regime (50 %)
 PROPERTIES.update({f.__name__: f for f in (post_training_magnitude, wanda_per_output, obs_beats_wanda_beats_magnitude)})
+
+
+def iso_flop_wide(t: Traced) -> None:
+    """sift-wide: every hidden width is the dense one × k (> 1), every layer at s, and the sparse wide
+    network's forward FLOPs are within 1 % of the dense model's; RigL moves the mask at constant density."""
+    from engine.sparse.models import build_model, layer_flops
+
+    c, x = t.config, t.data.x_train
+    dense = build_model(c.model, n_in=t.data.n_features, n_out=t.data.n_classes, hidden=c.hidden, channels=c.channels,
+                        image_shape=t.data.image_shape)
+    f_dense = 2 * sum(layer_flops(dense, x).values())
+    macs = layer_flops(t.model, x)
+    f_wide = 2 * sum(macs[f] * float(m.float().mean()) for f, m in t.masks.items())
+    assert abs(f_wide / f_dense - 1) <= 0.01, (f_wide, f_dense)
+    k = t.sp.extra_result["sift"]["width_factor"]
+    widths = [layer.out_features for layer in t.model.layers[:-1]]
+    assert k > 1 and all(abs(w - h * k) < 1 for w, h in zip(widths, c.hidden)), (widths, k)
+    for f, m in t.masks.items():
+        assert int(m.sum()) == keep_count(m.numel(), c.sparsity), f
+    constant_density_mask_changes(t)
+
+
+PROPERTIES.update({"iso_flop_wide": iso_flop_wide})
