@@ -31,6 +31,7 @@ REGISTRY: dict[str, tuple[str, str]] = {  # name -> (module in engine.sparse.met
     "wanda": ("posttrain", "WandaSparsifier"),
     "sparsegpt": ("posttrain", "SparseGPTSparsifier"),
     "sift-wide": ("sift", "SparseWideSparsifier"),
+    "random-search": ("random_search", "RandomSearchSparsifier"),
 }
 METHODS = tuple(REGISTRY)
 

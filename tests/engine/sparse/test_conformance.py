@@ -383,3 +383,27 @@ def iso_flop_wide(t: Traced) -> None:
 
 
 PROPERTIES.update({"iso_flop_wide": iso_flop_wide})
+
+
+def best_of_random_candidates(t: Traced) -> None:
+    """random-search: `candidates` distinct random masks at exact per-layer counts; the final mask is the
+    one with the best validation accuracy after the short training, fixed while it trains fully."""
+    sp, info = t.sp, t.sp.extra_result["random_search"]
+    assert len(sp.candidate_masks) == sp.candidates == len(info["candidates_val_accuracy"])
+    shapes = {f: tuple(m.shape) for f, m in t.masks.items()}
+    targets = type(sp).layer_targets(shapes, t.config.sparsity, t.config.method_params)
+    for cand in sp.candidate_masks:
+        for f, m in cand.items():
+            assert int(m.sum()) == keep_count(m.numel(), targets[f]), f
+    keys = {tuple(torch.cat([m.reshape(-1) for m in c.values()]).nonzero().reshape(-1).tolist()) for c in sp.candidate_masks}
+    assert len(keys) == sp.candidates  # every candidate is a different mask
+    vals = info["candidates_val_accuracy"]
+    assert vals[info["best"]] == max(vals)
+    assert all(torch.equal(t.masks[f], sp.candidate_masks[info["best"]][f]) for f in t.masks)
+    final = t.config.epochs * t.trainer.steps_per_epoch
+    search = sp.candidates * sp.search_epochs * t.trainer.steps_per_epoch
+    assert t.trainer.step == search + final
+    assert all(torch.equal(s["masks"][f], t.masks[f]) for s in t.steps[search:search + final] for f in t.masks)
+
+
+PROPERTIES.update({"best_of_random_candidates": best_of_random_candidates})
