@@ -39,6 +39,7 @@ from engine.sparse.experiments import run_sparse  # noqa: E402
 DEFAULT = {
     "magnitude": (0.5, 0.9, 0.98), "rigl": (0.5, 0.9, 0.98),
     "post-magnitude": (0.5, 0.9, 0.98), "wanda": (0.5, 0.9, 0.98), "sparsegpt": (0.5, 0.9, 0.98),
+    "sift-wide": (0.5, 0.9, 0.98), "random-uniform": (0.5, 0.9, 0.98), "random-search": (0.5, 0.9, 0.98),
 }
 POST = ("post-magnitude", "wanda", "sparsegpt")
 
