@@ -101,6 +101,24 @@ def ordering(seeds: list[int], over: dict, levels=(0.5, 0.6)) -> None:
               f"{acc_ok}/{len(seeds)} | {err_ok}/{len(seeds)} |", flush=True)
 
 
+def verdict(seeds: list[int], over: dict, levels=(0.9, 0.98)) -> None:
+    """Random search (10 candidates × 3 epochs, then 50 epochs) against one random mask at the same
+    sparsity trained 50 epochs, and trained 80 epochs (the same training FLOPs as the whole search)."""
+    epochs = over.get("epochs", 50)
+    print(f"\n| sparsity | random-uniform, {epochs} ep. | random-uniform, {epochs + 30} ep. (same FLOPs) | "
+          "random-search | search − random (same FLOPs) | seeds search > random (same FLOPs) |")
+    print("|---|---|---|---|---|---|")
+    for s in levels:
+        short, long, search = [], [], []
+        for seed in seeds:
+            short.append(100 * run("random-uniform", s, seed, {}, over)[0]["test_accuracy"])
+            long.append(100 * run("random-uniform", s, seed, {}, {**over, "epochs": epochs + 30})[0]["test_accuracy"])
+            search.append(100 * run("random-search", s, seed, {}, over)[0]["test_accuracy"])
+        wins = sum(a > b for a, b in zip(search, long))
+        print(f"| {s:.2f} | {fmt(short)} | {fmt(long)} | {fmt(search)} | "
+              f"{statistics.mean(search) - statistics.mean(long):+.2f} | {wins}/{len(seeds)} |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--methods", default=",".join(DEFAULT), help="comma-separated, from: " + ", ".join(DEFAULT))
@@ -109,6 +127,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--ordering-only", action="store_true", help="only the post-training ordering check")
     ap.add_argument("--no-ordering", action="store_true")
+    ap.add_argument("--verdict-only", action="store_true", help="only random search against random masks")
     args = ap.parse_args()
     torch.set_num_threads(1)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -116,10 +135,15 @@ def main() -> None:
     levels = tuple(float(s) for s in args.sparsities.split(",")) if args.sparsities else None
     methods = {m: levels or DEFAULT[m] for m in args.methods.split(",") if m}
     print(f"digits, MLP 64-256-256-10, seeds {seeds}, {over or 'app defaults'}; shared CPU (wall times are ratios)\n")
+    if args.verdict_only:
+        verdict(seeds, over)
+        return
     if not args.ordering_only:
         table(methods, seeds, over, {})
     if not args.no_ordering:
         ordering(seeds, over)
+    if not args.ordering_only:
+        verdict(seeds, over)
 
 
 if __name__ == "__main__":
