@@ -314,6 +314,7 @@ def _ledger(rows: list[dict], res: dict, led: dict | None = None) -> None:
             "dead units" if (r.get("dead_in", r.get("dead_neurons", 0)) - (r.get("units_removed", 0) if units else 0)
                              or (r.get("dead_out") or 0) - (r.get("units_removed", 0) if units else 0)) else "ok"),
         **({"FLOPs": r["flops_sparse"]} if "flops_sparse" in r else {}),
+        **({"output error ‖WX−ŴX‖/‖WX‖": r["output_error"]} if "output_error" in r else {}),
     } for r in rows])
 
     if table["target"].isna().all():

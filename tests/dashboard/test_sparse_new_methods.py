@@ -43,3 +43,22 @@ def test_zero_calibration_samples_are_refused_in_the_form(queue_only):
     assert not at.exception
     assert any("at least 1 sample" in e.value for e in at.error), [e.value for e in at.error]
     assert RunStore(queue_only.store.path).list_runs() == []
+
+
+def test_a_finished_post_training_run_shows_each_layers_output_error_in_the_ledger(tmp_db):
+    import os
+
+    from engine.runs.worker import execute_run
+    from engine.sparse.config import SparseConfig
+
+    store = RunStore()
+    config = SparseConfig(method="wanda", sparsity=0.5, epochs=2, hidden=(32, 32), speed_meter=False)
+    rid = store.create_run("sparse", config.to_dict(), seed=0, name="test", group="sparse-train")
+    store.mark_running(rid, os.getpid())
+    assert execute_run(store, rid) == "finished", store.get_run(rid).error
+    at = _page().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    ledger = next(d.value for d in at.dataframe if "dead in" in d.value.columns)
+    column = "output error ‖WX−ŴX‖/‖WX‖"
+    errors = store.get_run(rid).result["layer_output_error"]
+    assert ledger[column].tolist() == [errors[f] for f in ledger["layer"]]

@@ -90,6 +90,7 @@ def test_a_run_prunes_once_without_retraining_and_reports_per_layer_error(method
     assert r["steps"] == 3 * (len(build(config)[0].x_train) // 128)  # no fine-tuning steps
     assert r["sparsity"] == pytest.approx(0.6, abs=1e-3) and r["calibration_samples"] == 32
     assert set(r["layer_output_error"]) == {row["name"] for row in r["layers"]}
+    assert all(row["output_error"] == r["layer_output_error"][row["name"]] for row in r["ledger"]["layers"])
     assert all(0 < e < 1.5 for e in r["layer_output_error"].values())
     assert 0 <= r["dense_test_accuracy"] <= 1
 
