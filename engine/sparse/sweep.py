@@ -68,6 +68,8 @@ def method_params_for(config: SweepConfig, method: str) -> dict:
     ({'scope': 'layer'}, {})
     """
     names = {p.name for p in schema.params_of(method_class(method))}
+    if method_class(method).family != "N:M":  # the sweep's pattern is the N:M methods'; others sweep sparsity
+        names.discard("nm")
     return {k: getattr(config, k) for k in _METHOD_SHARED if k in names and getattr(config, k) != "default"}
 
 

@@ -137,3 +137,12 @@ def test_cli_runs_sparsegpt_with_json_contract(tmp_path):
     r = json.loads(path.read_text())
     assert {"sparsity", "test_accuracy", "layers", "layer_output_error"} <= set(r)
     assert r["layers"][0]["shape"] == [32, 64]
+
+
+def test_a_sweep_runs_post_training_methods_unstructured_at_each_level_not_at_the_sweeps_n_m_pattern():
+    from engine.sparse.sweep import SweepConfig, sweep_configs
+
+    configs = sweep_configs(SweepConfig(methods=("wanda", "nm-srste"), sparsities=(0.5, 0.9), nm="2:4"))
+    wanda = [c for c in configs if c.method == "wanda"]
+    assert [c.requested for c in wanda] == [0.5, 0.9] and all(c.method_params["nm"] == "none" for c in wanda)
+    assert [c.method_params["nm"] for c in configs if c.method == "nm-srste"] == ["2:4"]
