@@ -281,6 +281,8 @@ def ledger_table(ledger: dict, res: dict) -> None:
             row["units removed"] = f"{removed} of {l.get('units')}" if l.get("units") is not None else "–"
         row["no input"], row["no output"] = dead_in, dead_out
         row["flag"] = "collapsed" if l.get("density") == 0 else ("dead units" if unplanned > 0 else "ok")
+        if "output_error" in l:  # post-training pruning: relative output error on the calibration set
+            row["output error ‖WX−ŴX‖/‖WX‖"] = l["output_error"]
         rows.append(row)
     table = pd.DataFrame(rows)
     tot = ledger.get("total") or {}
@@ -314,7 +316,6 @@ def _ledger(rows: list[dict], res: dict, led: dict | None = None) -> None:
             "dead units" if (r.get("dead_in", r.get("dead_neurons", 0)) - (r.get("units_removed", 0) if units else 0)
                              or (r.get("dead_out") or 0) - (r.get("units_removed", 0) if units else 0)) else "ok"),
         **({"FLOPs": r["flops_sparse"]} if "flops_sparse" in r else {}),
-        **({"output error ‖WX−ŴX‖/‖WX‖": r["output_error"]} if "output_error" in r else {}),
     } for r in rows])
 
     if table["target"].isna().all():

@@ -58,7 +58,7 @@ def test_a_finished_post_training_run_shows_each_layers_output_error_in_the_ledg
     assert execute_run(store, rid) == "finished", store.get_run(rid).error
     at = _page().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    ledger = next(d.value for d in at.dataframe if "dead in" in d.value.columns)
+    ledger = next(d.value for d in at.dataframe if "no input" in d.value.columns)
     column = "output error ‖WX−ŴX‖/‖WX‖"
     errors = store.get_run(rid).result["layer_output_error"]
     assert ledger[column].tolist() == [errors[f] for f in ledger["layer"]]
