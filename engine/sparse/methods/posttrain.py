@@ -30,7 +30,6 @@ N:M variant, the mask of every M columns chosen when the sweep reaches them). Th
 """
 from __future__ import annotations
 
-from typing import Literal
 
 from engine.config import require
 from engine.errors import ConfigError

@@ -13,7 +13,7 @@ from engine.sparse.config import SparseConfig
 from engine.sparse.experiments import run_sparse
 from engine.sparse.methods.sift import model_macs, wide_widths
 from engine.sparse.models import layer_flops
-from engine.sparse.sweep import SweepConfig, run_sweep
+from engine.sparse.sweep import SweepConfig
 
 
 @pytest.mark.parametrize("model, sparsity", [("mlp", 0.5), ("mlp", 0.75), ("mlp", 0.9), ("mlp", 0.98),
