@@ -456,3 +456,37 @@ def sensitivity_lines(grid: np.ndarray, layers: list[str], sparsities: list[floa
                       xaxis=dict(title="sparsity of that one layer", tickformat=".0%"),
                       yaxis=dict(title="validation accuracy", tickformat=".0%"), legend=dict(orientation="h", y=-0.25))
     return fig
+
+
+def accuracy_train_flops(rows: list[dict], *, height: int = 420) -> go.Figure:
+    """Test accuracy against training FLOPs (each run's ``train_flops`` estimate, log axis): mean per
+    (method, level) joined per method, every run as a dot. Rows without ``train_flops`` (runs stored
+    before it existed) are left out; the title says how many."""
+    df = pd.DataFrame(rows)
+    fig = go.Figure()
+    missing = 0
+    if not df.empty:
+        if "train_flops" not in df:
+            df["train_flops"] = np.nan
+        missing = int(df["train_flops"].isna().sum())
+        df = df.dropna(subset=["train_flops"])
+    if not df.empty:
+        g = df.groupby(["method", "requested_sparsity"], as_index=False).agg(
+            acc=("test_accuracy", "mean"), flops=("train_flops", "mean"), n=("test_accuracy", "size"))
+        for i, (method, sub) in enumerate(g.groupby("method", sort=False)):
+            color = PALETTE[i % len(PALETTE)]
+            sub = sub.sort_values("flops")
+            fig.add_trace(go.Scatter(x=sub["flops"], y=sub["acc"], mode="lines+markers", name=method,
+                                     line=dict(color=color), text=sub["requested_sparsity"],
+                                     hovertemplate=f"{method} at %{{text:.0%}}<br>training FLOPs %{{x:.3s}}"
+                                                   "<br>accuracy %{y:.2%}<extra></extra>"))
+            runs = df[df["method"] == method]
+            fig.add_trace(go.Scatter(x=runs["train_flops"], y=runs["test_accuracy"], mode="markers",
+                                     marker=dict(color=color, size=5, opacity=0.5), showlegend=False,
+                                     hoverinfo="skip"))
+    note = f" ({missing} older run(s) without a FLOPs estimate left out)" if missing else ""
+    fig.update_layout(title="Test accuracy vs training FLOPs" + note, margin=MARGIN, height=height,
+                      xaxis=dict(title="training FLOPs (estimate: 3 × masked forward FLOPs × examples)", type="log"),
+                      yaxis=dict(title="test accuracy", tickformat=".0%"), legend=dict(orientation="h", y=-0.2),
+                      uirevision="sweep-flops")
+    return fig

@@ -281,6 +281,8 @@ def ledger_table(ledger: dict, res: dict) -> None:
             row["units removed"] = f"{removed} of {l.get('units')}" if l.get("units") is not None else "–"
         row["no input"], row["no output"] = dead_in, dead_out
         row["flag"] = "collapsed" if l.get("density") == 0 else ("dead units" if unplanned > 0 else "ok")
+        if "output_error" in l:  # post-training pruning: relative output error on the calibration set
+            row["output error ‖WX−ŴX‖/‖WX‖"] = l["output_error"]
         rows.append(row)
     table = pd.DataFrame(rows)
     tot = ledger.get("total") or {}

@@ -37,3 +37,10 @@ with guard("showing the sweep"):
         st.session_state["sc-group"] = groups[0]
     group = st.selectbox("Sweep", groups, key="sc-group", format_func=lambda g: g[len(PREFIX):])
     draw_group(store, group, key="sc-view")
+    if st.toggle("Accuracy vs training FLOPs", key="sc-flops",
+                 help="Each finished run's training-FLOPs estimate on a log axis (the comparison axis of Sparse-IFT)."):
+        from dashboard.components.sparse_figures import accuracy_train_flops
+        from dashboard.components.sparse_view import sweep_rows_from_group
+
+        st.plotly_chart(accuracy_train_flops(sweep_rows_from_group(store.list_runs("sparse", group=group))),
+                        key="sc-flops-fig")

@@ -20,8 +20,12 @@ def build(config):
     data = data_mod.load(config.dataset, seed=config.seed, val_frac=config.val_frac, test_frac=config.test_frac,
                          n_samples=config.n_samples, noise=config.noise, data_path=config.data_path,
                          max_train=config.max_train, label_column=config.label_column)
-    model = build_model(config.model, n_in=data.n_features, n_out=data.n_classes, hidden=config.hidden,
-                        channels=config.channels, image_shape=data.image_shape)
+    hidden, channels = config.hidden, config.channels
+    widths = getattr(config.method_class, "widths", None)  # Sparse-IFT methods set the model's widths
+    if widths is not None:
+        hidden, channels = widths(config, n_in=data.n_features, n_out=data.n_classes, image_shape=data.image_shape)
+    model = build_model(config.model, n_in=data.n_features, n_out=data.n_classes, hidden=hidden,
+                        channels=channels, image_shape=data.image_shape)
     sparsifier = make_sparsifier(config)
     sparsifier.prepare(model, None if config.method != "dense" else [])
     return data, model, sparsifier

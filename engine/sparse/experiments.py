@@ -107,11 +107,15 @@ def run_sparse(config: SparseConfig, reporter) -> dict:
                                   trainer.step, force=True)
     result = summarize(config, model, sparsifier, data, time.perf_counter() - t0)
     result.update(sparsifier.extra_result)
+    for row in result["layers"]:  # a method's own per-layer figure (post-training pruning: relative output error)
+        if row["name"] in result.get("layer_output_error", {}):
+            row["output_error"] = result["layer_output_error"][row["name"]]
     from engine.sparse.ledger import warnings
 
     result["warnings"] = warnings(result["ledger"])
     result["stopped"] = trainer.stopped
     result["steps"] = trainer.step
+    result["train_flops"] = int(trainer.train_flops)  # training FLOPs estimate (Trainer.count_flops)
     for w in result["warnings"]:
         reporter.log("Ledger: " + w)
     if config.speed_meter and not trainer.stopped:

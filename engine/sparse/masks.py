@@ -43,6 +43,8 @@ from engine.sparse import schema
 from engine.sparse._lazy import parametrize, torch
 
 FAMILIES = ("dense", "pruning", "pruning at init", "dynamic sparse training", "N:M", "structured", "soup")
+FAMILIES += ("post-training",)  # trained dense, pruned once from calibration data, no retraining
+FAMILIES += ("iso-FLOP",)  # Sparse-IFT: a wider sparse network at the dense network's FLOPs
 
 
 def keep_count(n: int, sparsity: float) -> int:

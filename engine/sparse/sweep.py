@@ -68,6 +68,8 @@ def method_params_for(config: SweepConfig, method: str) -> dict:
     ({'scope': 'layer'}, {})
     """
     names = {p.name for p in schema.params_of(method_class(method))}
+    if method_class(method).family != "N:M":  # the sweep's pattern is the N:M methods'; others sweep sparsity
+        names.discard("nm")
     return {k: getattr(config, k) for k in _METHOD_SHARED if k in names and getattr(config, k) != "default"}
 
 
@@ -133,6 +135,7 @@ def result_row(config: SparseConfig, result: dict) -> dict:
         "flops_sparse": result["flops_sparse"],
         "flops_dense": result["flops_dense"],
         "seconds": result["seconds"],
+        "train_flops": result.get("train_flops"),  # accuracy vs training FLOPs (Sparse-IFT's axis)
     }
 
 
@@ -208,6 +211,7 @@ def rows_from_results(runs: list[tuple[dict, dict]]) -> list[dict]:
                      "val_accuracy": res.get("val_accuracy"), "sparsity": res.get("sparsity"),
                      "flops_sparse": res.get("flops_sparse"), "flops_dense": res.get("flops_dense"),
                      "seconds": res.get("seconds")})
+        rows[-1]["train_flops"] = res.get("train_flops")
     return rows
 
 

@@ -69,6 +69,8 @@ class Trainer:
         self._snap_version = -1
         self.loss_fn = nn.CrossEntropyLoss()
         self.phase = ""
+        self.train_flops = 0.0  # training FLOPs estimate (count_flops), reported as result["train_flops"]
+        self._macs, self._flops_version, self._step_flops = None, None, 0.0
 
     def reset_optimizer(self, lr: float | None = None, weight_decay: float | None = None) -> None:
         """A fresh optimizer (IMP rounds, soup ingredients); the sparsifier resets moments through it."""
@@ -116,6 +118,7 @@ class Trainer:
                 idx = perm[b * bs : (b + 1) * bs]
                 x, y = x_all[idx], y_all[idx]
                 loss, logits = self.train_step(x, y)
+                self.count_flops(len(y))
                 value = float(loss)
                 if not np.isfinite(value):
                     if seen:
@@ -138,6 +141,24 @@ class Trainer:
                 if self.sparsifier.version != self._snap_version:
                     self.snapshot_masks()
         return True
+
+    def forward_flops(self) -> float:
+        """FLOPs of one example's forward pass under the current masks: 2 · Σ MACs_l · density_l."""
+        if self._macs is None:
+            from engine.sparse.models import layer_flops
+
+            self._macs = layer_flops(self.model, self.data.x_train[:1])
+        dens = self.sparsifier.densities() if self.sparsifier.groups else {}
+        return 2.0 * sum(m * dens.get(f, 1.0) for f, m in self._macs.items())
+
+    def count_flops(self, batch: int) -> None:
+        """Add one step's training FLOPs: 3 × the masked forward FLOPs per example (the backward pass
+        costs about twice the forward; the convention of Evci et al. 2020, App. H). Not counted: the
+        occasional dense gradient of RigL's updates and the scoring passes of pruning at init."""
+        if self._flops_version != self.sparsifier.version:
+            self._step_flops = 3.0 * self.forward_flops()
+            self._flops_version = self.sparsifier.version
+        self.train_flops += self._step_flops * batch
 
     def end_epoch(self, train_loss: float, train_acc: float) -> None:
         r, s = self.reporter, self.step

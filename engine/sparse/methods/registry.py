@@ -27,6 +27,11 @@ REGISTRY: dict[str, tuple[str, str]] = {  # name -> (module in engine.sparse.met
     "nm-decay": ("nm_methods", "DecayingNMSparsifier"),
     "structured": ("structured", "StructuredSparsifier"),
     "soup": ("soup", "SoupSparsifier"),
+    "post-magnitude": ("posttrain", "PostMagnitudeSparsifier"),
+    "wanda": ("posttrain", "WandaSparsifier"),
+    "sparsegpt": ("posttrain", "SparseGPTSparsifier"),
+    "sift-wide": ("sift", "SparseWideSparsifier"),
+    "random-search": ("random_search", "RandomSearchSparsifier"),
 }
 METHODS = tuple(REGISTRY)
 

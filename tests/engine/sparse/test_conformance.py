@@ -304,3 +304,106 @@ PROPERTIES = {f.__name__: f for f in (all_kept, keeps_largest_magnitudes, cubic_
 def test_the_methods_defining_property_holds(method):
     PROPERTIES[method_class(method).defining_property](traced(method))
 
+
+
+# ------------------------------------------------------------------------------------ post-training (issue 13)
+def _post_layers(t: Traced):
+    """(fqn, weight before pruning (2-D), calibration inputs, keep mask (2-D)) of a post-training run."""
+    for f, m in t.masks.items():
+        w = t.sp.dense_weights[f]
+        yield f, w, t.sp.inputs[f], m.reshape(w.shape[0], -1)
+
+
+def _pruned_once_after_dense_training(t: Traced) -> None:
+    trained = t.config.epochs * t.trainer.steps_per_epoch
+    assert t.trainer.step == trained  # the recipe trained the dense epochs and nothing after pruning
+    assert all(bool(m.all()) for s in t.steps[:trained] for m in s["masks"].values())  # every training step was dense
+    assert len(t.before_step) == 1 and set(t.sp.extra_result["layer_output_error"]) == set(t.masks)
+
+
+def post_training_magnitude(t: Traced) -> None:
+    """post-magnitude: each layer keeps exactly its largest |w| at pruning time; pruned once, never retrained."""
+    _pruned_once_after_dense_training(t)
+    for f, w, x, m in _post_layers(t):
+        assert int(m.sum()) == keep_count(m.numel(), t.config.sparsity), f
+        assert float(w.abs()[m].min()) >= float(w.abs()[~m].max()), f
+
+
+def wanda_per_output(t: Traced) -> None:
+    """wanda: the mask is the per-output top of |W|·‖X‖₂ on the run's calibration inputs, kept weights
+    unchanged, and its output error is at most magnitude's on the same layer and inputs."""
+    from engine.sparse.methods.posttrain import magnitude_prune, output_error, per_output_keep, wanda_scores
+
+    _pruned_once_after_dense_training(t)
+    for f, w, x, m in _post_layers(t):
+        assert torch.equal(m, per_output_keep(wanda_scores(w, x), t.config.sparsity)), f
+        rows = m.sum(1)
+        assert int(rows.max() - rows.min()) <= 1 and int(m.sum()) == keep_count(m.numel(), t.config.sparsity)
+        err = t.sp.extra_result["layer_output_error"][f]
+        assert err == pytest.approx(output_error(w, w * m, x), abs=1e-5)  # the kept weights were not changed
+        assert err <= output_error(w, magnitude_prune(w, x, t.config.sparsity)[1], x) + 1e-9, f
+
+
+def obs_beats_wanda_beats_magnitude(t: Traced) -> None:
+    """sparsegpt: on every layer's calibration inputs, output error SparseGPT ≤ Wanda ≤ magnitude, exact count."""
+    from engine.sparse.methods.posttrain import magnitude_prune, output_error, wanda_prune
+
+    _pruned_once_after_dense_training(t)
+    s = t.config.sparsity
+    for f, w, x, m in _post_layers(t):
+        assert int(m.sum()) == keep_count(m.numel(), s), f
+        e_gpt = t.sp.extra_result["layer_output_error"][f]
+        e_wanda = output_error(w, wanda_prune(w, x, s)[1], x)
+        e_mag = output_error(w, magnitude_prune(w, x, s)[1], x)
+        assert e_gpt <= e_wanda + 1e-9 and e_wanda <= e_mag + 1e-9, (f, e_gpt, e_wanda, e_mag)
+
+
+SPARSITY.update({"post-magnitude": 0.5, "wanda": 0.5, "sparsegpt": 0.5})  # the papers' regime (50 %)
+PROPERTIES.update({f.__name__: f for f in (post_training_magnitude, wanda_per_output, obs_beats_wanda_beats_magnitude)})
+
+
+def iso_flop_wide(t: Traced) -> None:
+    """sift-wide: every hidden width is the dense one × k (> 1), every layer at s, and the sparse wide
+    network's forward FLOPs are within 1 % of the dense model's; RigL moves the mask at constant density."""
+    from engine.sparse.models import build_model, layer_flops
+
+    c, x = t.config, t.data.x_train
+    dense = build_model(c.model, n_in=t.data.n_features, n_out=t.data.n_classes, hidden=c.hidden, channels=c.channels,
+                        image_shape=t.data.image_shape)
+    f_dense = 2 * sum(layer_flops(dense, x).values())
+    macs = layer_flops(t.model, x)
+    f_wide = 2 * sum(macs[f] * float(m.float().mean()) for f, m in t.masks.items())
+    assert abs(f_wide / f_dense - 1) <= 0.01, (f_wide, f_dense)
+    k = t.sp.extra_result["sift"]["width_factor"]
+    widths = [layer.out_features for layer in t.model.layers[:-1]]
+    assert k > 1 and all(abs(w - h * k) < 1 for w, h in zip(widths, c.hidden)), (widths, k)
+    for f, m in t.masks.items():
+        assert int(m.sum()) == keep_count(m.numel(), c.sparsity), f
+    constant_density_mask_changes(t)
+
+
+PROPERTIES.update({"iso_flop_wide": iso_flop_wide})
+
+
+def best_of_random_candidates(t: Traced) -> None:
+    """random-search: `candidates` distinct random masks at exact per-layer counts; the final mask is the
+    one with the best validation accuracy after the short training, fixed while it trains fully."""
+    sp, info = t.sp, t.sp.extra_result["random_search"]
+    assert len(sp.candidate_masks) == sp.candidates == len(info["candidates_val_accuracy"])
+    shapes = {f: tuple(m.shape) for f, m in t.masks.items()}
+    targets = type(sp).layer_targets(shapes, t.config.sparsity, t.config.method_params)
+    for cand in sp.candidate_masks:
+        for f, m in cand.items():
+            assert int(m.sum()) == keep_count(m.numel(), targets[f]), f
+    keys = {tuple(torch.cat([m.reshape(-1) for m in c.values()]).nonzero().reshape(-1).tolist()) for c in sp.candidate_masks}
+    assert len(keys) == sp.candidates  # every candidate is a different mask
+    vals = info["candidates_val_accuracy"]
+    assert vals[info["best"]] == max(vals)
+    assert all(torch.equal(t.masks[f], sp.candidate_masks[info["best"]][f]) for f in t.masks)
+    final = t.config.epochs * t.trainer.steps_per_epoch
+    search = sp.candidates * sp.search_epochs * t.trainer.steps_per_epoch
+    assert t.trainer.step == search + final
+    assert all(torch.equal(s["masks"][f], t.masks[f]) for s in t.steps[search:search + final] for f in t.masks)
+
+
+PROPERTIES.update({"best_of_random_candidates": best_of_random_candidates})
