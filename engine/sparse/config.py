@@ -12,12 +12,7 @@ from typing import Any
 
 from engine.config import Config, require
 from engine.sparse.methods.registry import METHODS, method_class
-from engine.sparse.shapes import MODELS, parse_nm  # noqa: F401  (parse_nm: re-exported)
-
-# Kept here (not in data.py / models.py) so the UI can import the config without importing torch.
-DATASETS = ("digits", "moons", "circles", "spirals", "mnist", "fashion-mnist", "csv")
-SYNTHETIC_2D = ("moons", "circles", "spirals")
-IDX_DATASETS = ("mnist", "fashion-mnist")
+from engine.sparse.shapes import DATASETS, IDX_DATASETS, MODELS, SYNTHETIC_2D, parse_nm  # noqa: F401  (re-exported)
 
 # Fields of the flat SparseConfig before method_params (runs stored before it are still read).
 LEGACY_FIELDS = ("scope", "distribution", "sparse_init", "prune_begin", "prune_end", "prune_every", "imp_rounds",

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from engine.errors import DataError
-from engine.sparse.config import DATASETS, IDX_DATASETS, SYNTHETIC_2D
+from engine.sparse.shapes import DATASETS, IDX_DATASETS, SYNTHETIC_2D
 
 from engine.sparse.table import read_csv_table  # noqa: F401  (torch-free: the app's upload check uses it)
 

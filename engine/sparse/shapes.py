@@ -8,6 +8,11 @@ import re
 
 from engine.errors import ConfigError
 
+# Datasets and models by name: here (torch-free, importing nothing of the lab) so that the config,
+# the data loader and the UI share them without an import cycle.
+DATASETS = ("digits", "moons", "circles", "spirals", "mnist", "fashion-mnist", "csv")
+SYNTHETIC_2D = ("moons", "circles", "spirals")
+IDX_DATASETS = ("mnist", "fashion-mnist")
 MODELS = ("mlp", "cnn")
 
 
