@@ -27,6 +27,7 @@ REGISTRY: dict[str, tuple[str, str]] = {  # name -> (module in engine.sparse.met
     "nm-decay": ("nm_methods", "DecayingNMSparsifier"),
     "structured": ("structured", "StructuredSparsifier"),
     "soup": ("soup", "SoupSparsifier"),
+    "monarch": ("monarch", "MonarchSparsifier"),
 }
 METHODS = tuple(REGISTRY)
 
