@@ -19,6 +19,7 @@ KINDS: dict[str, str] = {
     "ssumm": "engine.graphs.experiments",
     "ssumm-sweep": "engine.graphs.experiments",
     "stackvaeg": "engine.anomaly.experiments",
+    "sae": "engine.sparse.sae",
     "toy": "engine.runs.toy",  # exercises the pipeline in tests; not shown in the app
 }
 

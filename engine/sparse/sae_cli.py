@@ -1,0 +1,27 @@
+"""Command line of the sparse-autoencoder kind (activation sparsity, Ayonrinde 2024)::
+
+    python -m engine run sae --variant topk --k 8 --width 256 --json sae.json
+    python -m engine run sae --variant feature-choice --capacity zipf
+    python -m engine run sae --variant mutual-choice --aux k
+"""
+from __future__ import annotations
+
+
+def build_sae(args):
+    from engine.sparse.cli import _values
+    from engine.sparse.sae import SAEConfig
+
+    return SAEConfig.from_dict(_values(args, SAEConfig))
+
+
+def register(subparsers, common) -> None:
+    """Add the ``sae`` sub-command (one flag per SAEConfig field)."""
+    from engine.sparse.cli import _add_fields
+    from engine.sparse.sae import SAEConfig
+
+    p = subparsers.add_parser("sae", parents=[common],
+                              help="sparse autoencoder (TopK / Feature Choice / Mutual Choice) on a lab model's activations",
+                              description="Activation sparsity: an SAE on the hidden activations of a small MLP "
+                                          "trained on digits (Ayonrinde 2024).")
+    _add_fields(p, SAEConfig)
+    p.set_defaults(kind="sae", build_config=build_sae, after=None)
