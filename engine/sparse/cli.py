@@ -205,7 +205,7 @@ def register(subparsers, common) -> None:
 
     from engine.sparse.sae_cli import register as register_sae
 
-    register_sae(subparsers, common)
+    register_sae(subparsers, common, _add_fields, _values)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,21 +7,13 @@
 from __future__ import annotations
 
 
-def build_sae(args):
-    from engine.sparse.cli import _values
-    from engine.sparse.sae import SAEConfig
-
-    return SAEConfig.from_dict(_values(args, SAEConfig))
-
-
-def register(subparsers, common) -> None:
-    """Add the ``sae`` sub-command (one flag per SAEConfig field)."""
-    from engine.sparse.cli import _add_fields
+def register(subparsers, common, add_fields, values) -> None:
+    """Add the ``sae`` sub-command (one flag per SAEConfig field, with ``engine.sparse.cli``'s helpers)."""
     from engine.sparse.sae import SAEConfig
 
     p = subparsers.add_parser("sae", parents=[common],
                               help="sparse autoencoder (TopK / Feature Choice / Mutual Choice) on a lab model's activations",
                               description="Activation sparsity: an SAE on the hidden activations of a small MLP "
                                           "trained on digits (Ayonrinde 2024).")
-    _add_fields(p, SAEConfig)
-    p.set_defaults(kind="sae", build_config=build_sae, after=None)
+    add_fields(p, SAEConfig)
+    p.set_defaults(kind="sae", build_config=lambda args: SAEConfig.from_dict(values(args, SAEConfig)), after=None)
