@@ -19,7 +19,8 @@ initialised to the data mean as Gao et al. do). Loss: ``‖x − x̂‖² / ‖x
 ``aux_coef`` × the auxiliary loss:
 
 * ``aux="k"``: Gao et al.'s aux_k_loss: the residual ``e = x − x̂`` is reconstructed from the
-  ``k_aux`` largest affinities among *dead* features (no activation during the last epoch);
+  ``k_aux`` largest affinities among *dead* features (no activation during the last epoch),
+  ``‖e − ê‖² / ‖x − x̄‖²`` (the main loss's normaliser, so ``aux_coef`` weighs both on one scale);
 * ``aux="zipf"`` (default): the aux_zipf_loss as this lab reads the paper, which "generalises
   aux_k_loss to dead *and under-used* features": the same residual reconstruction, from the
   features whose running density falls below half of the Zipf law ``d(r) ∝ r^−α`` fitted (least
@@ -313,7 +314,7 @@ def _run_sae(config: SAEConfig, reporter) -> dict:
                 a_s = a.masked_fill(~starved, 0.0)
                 kk = min(config.k_aux, int(starved.sum()))
                 z_aux = a_s * allocate(a_s.detach(), "topk", kk)
-                aux = ((e - z_aux @ sae.W_dec.T) ** 2).sum() / (e ** 2).sum().clamp(min=1e-12)
+                aux = ((e - z_aux @ sae.W_dec.T) ** 2).sum() / ((x - mean) ** 2).sum().clamp(min=1e-12)
             opt.zero_grad(set_to_none=True)
             (loss + config.aux_coef * aux).backward()
             opt.step()
