@@ -206,6 +206,9 @@ def register(subparsers, common) -> None:
     from engine.sparse.sae_cli import register as register_sae
 
     register_sae(subparsers, common, _add_fields, _values)
+    from engine.sparse.sae_cli import register_quickselection
+
+    register_quickselection(subparsers, common, _add_fields, _values)
 
 
 def main(argv: list[str] | None = None) -> int:
