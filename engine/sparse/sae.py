@@ -19,7 +19,7 @@ initialised to the data mean as Gao et al. do). Loss: ``‖x − x̂‖² / ‖x
 ``aux_coef`` × the auxiliary loss:
 
 * ``aux="k"``: Gao et al.'s aux_k_loss: the residual ``e = x − x̂`` is reconstructed from the
-  ``k_aux`` largest affinities among *dead* features (no activation during the last epoch),
+  ``k_aux`` largest pre-activations among *dead* features (no activation during the last epoch),
   ``‖e − ê‖² / ‖x − x̄‖²`` (the main loss's normaliser, so ``aux_coef`` weighs both on one scale);
 * ``aux="zipf"`` (default): the aux_zipf_loss as this lab reads the paper, which "generalises
   aux_k_loss to dead *and under-used* features": the same residual reconstruction, from the
@@ -194,10 +194,13 @@ class SAE:
     def parameters(self):
         return [self.W_enc, self.b_enc, self.W_dec, self.b_dec]
 
+    def pre(self, x):
+        return (x - self.b_dec) @ self.W_enc.T + self.b_enc  # (B, F) pre-activations
+
     def affinity(self, x):
         import torch
 
-        return torch.relu((x - self.b_dec) @ self.W_enc.T + self.b_enc)  # (B, F)
+        return torch.relu(self.pre(x))  # (B, F)
 
     def decode(self, z):
         return z @ self.W_dec.T + self.b_dec
@@ -311,9 +314,11 @@ def _run_sae(config: SAEConfig, reporter) -> dict:
             aux = torch.zeros(())
             if config.aux != "none" and config.aux_coef > 0 and bool(starved.any()):
                 e = (x - x_hat).detach()
-                a_s = a.masked_fill(~starved, 0.0)
+                # pre-activations, not affinities: a feature whose ReLU is 0 everywhere still gets a gradient
+                pre = sae.pre(x).masked_fill(~starved, float("-inf"))
                 kk = min(config.k_aux, int(starved.sum()))
-                z_aux = a_s * allocate(a_s.detach(), "topk", kk)
+                z_aux = torch.zeros_like(pre).scatter(1, pre.topk(kk, dim=1).indices,
+                                                      pre.topk(kk, dim=1).values)
                 aux = ((e - z_aux @ sae.W_dec.T) ** 2).sum() / ((x - mean) ** 2).sum().clamp(min=1e-12)
             opt.zero_grad(set_to_none=True)
             (loss + config.aux_coef * aux).backward()
