@@ -69,10 +69,12 @@ def draw_sae(store: RunStore, run: Run) -> None:
     if snap is not None:
         st.markdown("**Top-activating digits** of the 16 most used features (one row per feature, strongest first)")
         tiles = snap[1]
-        fig = go.Figure(go.Heatmap(z=tiles[::-1], colorscale="gray_r", showscale=False))
-        fig.update_layout(height=min(900, 22 * tiles.shape[0] // 8 + 120), margin=dict(l=10, r=10, t=10, b=10),
-                          xaxis_visible=False, yaxis_visible=False)
-        st.plotly_chart(fig, use_container_width=True)
+        fig = go.Figure(go.Heatmap(z=tiles, colorscale="gray_r", showscale=False, hoverinfo="skip"))
+        fig.update_layout(height=5 * tiles.shape[0] + 20, width=5 * tiles.shape[1] + 20,
+                          margin=dict(l=10, r=10, t=10, b=10), xaxis_visible=False, yaxis_visible=False,
+                          yaxis_autorange="reversed", yaxis_scaleanchor="x")
+        left, right = st.columns([1, 1])
+        left.plotly_chart(fig, use_container_width=False)
         rows = [{"feature": f["feature"], "density": f["density"],
                  "top digits (labels)": " ".join(map(str, f["top_labels"]))} for f in res["features"][:16]]
-        st.dataframe(rows, hide_index=True, use_container_width=True)
+        right.dataframe(rows, hide_index=True, use_container_width=True, height=38 + 35 * len(rows))
