@@ -44,3 +44,6 @@ def draw_quickselection(store: RunStore, run: Run) -> None:
                    f"Encoder density {res['er_density']:.3f} (Erdős–Rényi, kept constant by SET).")
     elif strength is None:
         st.caption("The strength map appears after the first epoch.")
+
+
+draw_run = draw_quickselection  # the Runs page viewer (run_view.VIEWERS["quickselection"])

@@ -78,3 +78,6 @@ def draw_sae(store: RunStore, run: Run) -> None:
         rows = [{"feature": f["feature"], "density": f["density"],
                  "top digits (labels)": " ".join(map(str, f["top_labels"]))} for f in res["features"][:16]]
         right.dataframe(rows, hide_index=True, use_container_width=True, height=38 + 35 * len(rows))
+
+
+draw_run = draw_sae  # the Runs page viewer (dashboard/components/run_view.py VIEWERS["sae"])
