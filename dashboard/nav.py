@@ -20,6 +20,8 @@ PAGES: list[PageSpec] = [
     PageSpec("Sparse training", "sparse_train.py", "Train & prune", ":material/grid_on:", default=True),
     PageSpec("Sparse training", "sparse_compare.py", "Accuracy vs sparsity", ":material/show_chart:"),
     PageSpec("Sparse training", "sparse_sensitivity.py", "Layer sensitivity", ":material/tune:"),
+    PageSpec("Sparse training", "sparse_sae.py", "Sparse autoencoders", ":material/scatter_plot:"),
+    PageSpec("Sparse training", "sparse_quickselection.py", "Feature selection", ":material/filter_alt:"),
     PageSpec("Graphs", "graphs_summarize.py", "Summarize (SSumM)", ":material/hub:"),
     PageSpec("Time series", "anomaly_stackvaeg.py", "Learned adjacency (StackVAE-G)", ":material/timeline:"),
     PageSpec("Runs", "runs.py", "All runs", ":material/history:"),

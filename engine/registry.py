@@ -19,6 +19,8 @@ KINDS: dict[str, str] = {
     "ssumm": "engine.graphs.experiments",
     "ssumm-sweep": "engine.graphs.experiments",
     "stackvaeg": "engine.anomaly.experiments",
+    "sae": "engine.sparse.sae",
+    "quickselection": "engine.sparse.quickselection",
     "toy": "engine.runs.toy",  # exercises the pipeline in tests; not shown in the app
 }
 

@@ -203,6 +203,13 @@ def register(subparsers, common) -> None:
     _add_fields(p, SensitivityConfig)
     p.set_defaults(kind="sensitivity", build_config=build_sensitivity, after=None)
 
+    from engine.sparse.sae_cli import register as register_sae
+
+    register_sae(subparsers, common, _add_fields, _values)
+    from engine.sparse.sae_cli import register_quickselection
+
+    register_quickselection(subparsers, common, _add_fields, _values)
+
 
 def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry (used by tests when engine/cli.py is absent): run in-process, print JSON."""

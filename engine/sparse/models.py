@@ -102,4 +102,7 @@ def layer_flops(model: nn.Module, x: torch.Tensor) -> dict[str, int]:
         model(x[:1])
     for h in hooks:
         h.remove()
+    for name, m in model.named_modules():
+        if hasattr(m, "factor_macs"):  # structured layers (Monarch): each stored factor as a dense matrix
+            macs.update({f"{name}.{k}": v for k, v in m.factor_macs().items()})
     return macs

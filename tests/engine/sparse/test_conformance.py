@@ -300,6 +300,42 @@ PROPERTIES = {f.__name__: f for f in (all_kept, keeps_largest_magnitudes, cubic_
                                       constant_density_mask_changes, nm_groups, whole_units, soup_keeps_mask)}
 
 
+
+def _reshape_transpose(rows: int, cols: int) -> torch.Tensor:
+    """The permutation matrix of 'reshape to rows×cols, transpose, flatten' (Dao et al. 2022, Def. 3.1)."""
+    n = rows * cols
+    perm = torch.zeros(n, n)
+    for i in range(rows):
+        for j in range(cols):
+            perm[j * rows + i, i * cols + j] = 1.0
+    return perm
+
+
+def monarch_structure(t: Traced) -> None:
+    """monarch: each hidden layer is P L Pᵀ R with fixed block-diagonal factors, the paper's parameter
+    count (2n²/b when square), and its projection onto the Monarch class (Algorithm 1) is exact."""
+    from engine.sparse.monarch import MonarchLinear, block_diag_mask, project_error
+
+    b = t.sp.nblocks
+    layers = [m for m in t.model.layers if isinstance(m, MonarchLinear)]
+    assert len(layers) == len(t.model.layers) - 1  # every hidden layer; the head stays dense
+    for i, m in enumerate(layers):
+        for name in ("R", "L"):
+            w = getattr(m, name).detach()
+            assert torch.equal(t.masks[f"layers.{i}.{name}"], block_diag_mask(*w.shape, b))
+            assert torch.count_nonzero(w[~t.masks[f"layers.{i}.{name}"]]) == 0
+        assert m.n_params() == b * (m.q * m.p + m.s * m.q)
+        if m.in_features == m.out_features:
+            assert m.n_params() == 2 * m.in_features ** 2 // b
+        explicit = _reshape_transpose(b, m.s) @ m.L.detach() @ _reshape_transpose(m.q, b) @ m.R.detach()
+        assert torch.allclose(m.dense_matrix(), explicit, atol=1e-5)
+        assert project_error(m.dense_matrix(), b) < 1e-5
+    first = t.steps[0]["masks"]
+    assert all(torch.equal(s["masks"][f], first[f]) for s in t.steps for f in first)
+
+
+PROPERTIES["monarch_structure"] = monarch_structure
+
 @pytest.mark.parametrize("method", METHODS)
 def test_the_methods_defining_property_holds(method):
     PROPERTIES[method_class(method).defining_property](traced(method))
