@@ -21,6 +21,8 @@ VIEWERS = {
     "ssumm": "dashboard.components.graphs_view",
     "ssumm-sweep": "dashboard.components.graphs_view",
     "stackvaeg": "dashboard.components.anomaly_view",
+    "sae": "dashboard.components.sae_view",
+    "quickselection": "dashboard.components.qs_view",
 }
 
 MAX_SNAPSHOTS_SHOWN = 12

@@ -98,10 +98,7 @@ def downstream(x_train, y_train, x_test, y_test, features, seed: int) -> float:
 
 
 def run_quickselection(config: QuickSelectionConfig, reporter) -> dict:
-    from engine.sparse.experiments import single_thread
-
-    with single_thread():
-        return _run(config, reporter)
+    return _run(config, reporter)   # torch's threads: the worker's policy (engine/runs/threads.py)
 
 
 class _Clock:

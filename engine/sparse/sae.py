@@ -267,10 +267,7 @@ def mosaic(images: np.ndarray, rows: list[list[int]], shape: tuple[int, int]) ->
 
 def run_sae(config: SAEConfig, reporter) -> dict:
     """Train the lab model, then the SAE; see the module docstring for what is reported."""
-    from engine.sparse.experiments import single_thread
-
-    with single_thread():
-        return _run_sae(config, reporter)
+    return _run_sae(config, reporter)   # torch's threads: the worker's policy (engine/runs/threads.py)
 
 
 def _run_sae(config: SAEConfig, reporter) -> dict:

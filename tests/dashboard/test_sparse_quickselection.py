@@ -45,7 +45,9 @@ def test_a_finished_run_draws_strength_selection_and_accuracies(tmp_db):
     rid = store.create_run("quickselection", c.to_dict(), seed=0, name="t", group="sparse-quickselection")
     store.mark_running(rid, os.getpid())
     assert execute_run(store, rid) == "finished"
-    at = _page().run()
+    at = _page()
+    at.query_params["run"] = str(rid)  # recorded outside this browser session: opened by link
+    at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     spec = " ".join(ch.proto.spec for ch in at.get("plotly_chart"))
     assert "Input-neuron strength" in spec and "Downstream accuracy" in spec and "random K" in spec

@@ -52,7 +52,9 @@ def test_a_finished_run_draws_its_metrics_and_top_digits(tmp_db):
     rid = store.create_run("sae", c.to_dict(), seed=0, name="t", group="sparse-sae")
     store.mark_running(rid, os.getpid())
     assert execute_run(store, rid) == "finished"
-    at = _page().run()
+    at = _page()
+    at.query_params["run"] = str(rid)  # recorded outside this browser session: opened by link
+    at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     labels = [m.label for m in at.metric]
     assert "Test NMSE" in labels and "Dead features" in labels
