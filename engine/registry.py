@@ -18,6 +18,9 @@ KINDS: dict[str, str] = {
     "sensitivity": "engine.sparse.experiments",
     "ssumm": "engine.graphs.experiments",
     "ssumm-sweep": "engine.graphs.experiments",
+    "gnn": "engine.graphs.gnn_experiments",
+    "gnn-sweep": "engine.graphs.gnn_experiments",
+    "fastrp": "engine.graphs.gnn_experiments",
     "stackvaeg": "engine.anomaly.experiments",
     "toy": "engine.runs.toy",  # exercises the pipeline in tests; not shown in the app
 }

@@ -375,9 +375,11 @@ def train_teddy(data: NodeData, graph_sparsity: float, weight_sparsity: float, *
     teacher's training counts in the wall time (pass ``teacher`` to reuse one: then it does not).
     """
     t0 = time.perf_counter()
+    offset = 0
     if teacher is None:
         teacher = train_dense(data, seed=seed, settings=settings, should_stop=should_stop,
                               on_epoch=None if on_epoch is None else (lambda s, r: on_epoch(s, {"teacher_" + k: v for k, v in r.items()})))
+        offset = teacher.epochs
     g = _Graph(data)
     scores = spf.teddy_scores(data.edges, data.n_nodes)
     kept = spf.teddy_edges(data.edges, data.n_nodes, graph_sparsity)
@@ -386,7 +388,7 @@ def train_teddy(data: NodeData, graph_sparsity: float, weight_sparsity: float, *
     k = weight_keep(total, weight_sparsity)
     spf.l0_project(model.weights, k)
     out = _train(g, model, _fixed_adj(data, kept), settings, seed=seed, l0_k=k, teacher=teacher._teacher,  # type: ignore[attr-defined]
-                 distill=distill, on_epoch=on_epoch, should_stop=should_stop, base_step=0)
+                 distill=distill, on_epoch=on_epoch, should_stop=should_stop, base_step=offset)
     return _ticket("teddy", kept, data, model, out, t0, scores)
 
 
