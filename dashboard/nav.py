@@ -21,6 +21,7 @@ PAGES: list[PageSpec] = [
     PageSpec("Sparse training", "sparse_compare.py", "Accuracy vs sparsity", ":material/show_chart:"),
     PageSpec("Sparse training", "sparse_sensitivity.py", "Layer sensitivity", ":material/tune:"),
     PageSpec("Graphs", "graphs_summarize.py", "Summarize (SSumM)", ":material/hub:"),
+    PageSpec("Graphs", "graphs_learn.py", "Sparsify for learning", ":material/model_training:"),
     PageSpec("Time series", "anomaly_stackvaeg.py", "Learned adjacency (StackVAE-G)", ":material/timeline:"),
     PageSpec("Runs", "runs.py", "All runs", ":material/history:"),
     PageSpec("Learn", "learn.py", "Concepts", ":material/school:"),
