@@ -385,8 +385,7 @@ def train_teddy(data: NodeData, graph_sparsity: float, weight_sparsity: float, *
     kept = spf.teddy_edges(data.edges, data.n_nodes, graph_sparsity)
     model = GCN(g.x_shape[1], g.n_classes, settings.hidden, settings.dropout, seed)
     total = sum(w.numel() for w in model.weights)
-    k = weight_keep(total, weight_sparsity)
-    spf.l0_project(model.weights, k)
+    k = weight_keep(total, weight_sparsity)  # projected after every Adam step, as in the authors' code
     out = _train(g, model, _fixed_adj(data, kept), settings, seed=seed, l0_k=k, teacher=teacher._teacher,  # type: ignore[attr-defined]
                  distill=distill, on_epoch=on_epoch, should_stop=should_stop, base_step=offset)
     return _ticket("teddy", kept, data, model, out, t0, scores)
@@ -413,7 +412,6 @@ def train_oneshot(data: NodeData, method: str, graph_sparsity: float, weight_spa
         model.masks = [torch.as_tensor(p.reshape(w.shape), dtype=torch.float32) for p, w in zip(parts, model.weights)]
     else:
         l0_k = k
-        spf.l0_project(model.weights, k)
     out = _train(g, model, _fixed_adj(data, kept), settings, seed=seed, l0_k=l0_k, on_epoch=on_epoch,
                  should_stop=should_stop)
     return _ticket(method, kept, data, model, out, t0, scores)
