@@ -15,7 +15,7 @@ from dashboard.components import graphs_figures as gf
 from dashboard.components.common import explain
 from engine.runs.store import Run, RunStore
 
-CURVES = {"train_loss": "train loss", "val_accuracy": "val accuracy", "test_accuracy": "test accuracy",
+CURVES = {"val_accuracy": "val accuracy", "test_accuracy": "test accuracy",
           "teacher_val_accuracy": "teacher val accuracy (TEDDY's dense GCN)"}
 
 
@@ -42,9 +42,10 @@ def curves_figure(wide: pd.DataFrame) -> go.Figure:
         if col in wide:
             s = wide[col].dropna()
             fig.add_trace(go.Scatter(x=s.index, y=s.values, mode="lines", name=label,
-                                     line=dict(dash="dot" if "teacher" in col or "loss" in col else "solid")))
+                                     line=dict(dash="dot" if "teacher" in col else "solid")))
     fig.update_layout(height=320, margin=gf.MARGIN, xaxis_title="training step (epoch; TEDDY: teacher, then "
-                      "student; UGS: all rounds, then the ticket)", yaxis_title="value", legend=dict(orientation="h"))
+                      "student; UGS: all rounds, then the ticket)", yaxis_title="accuracy", yaxis_range=[0, 1],
+                      legend=dict(orientation="h"))
     return fig
 
 
@@ -56,7 +57,7 @@ def edges_figure(pos: np.ndarray, edges: np.ndarray, kept: np.ndarray, labels: n
     colors = gf.group_colors(labels, grey_singletons=False) if labels is not None else "#555"
     n = len(pos)
     fig = go.Figure([
-        go.Scattergl(x=xs_r, y=ys_r, mode="lines", line=dict(width=0.5, color="rgba(220,60,60,0.18)"),
+        go.Scattergl(x=xs_r, y=ys_r, mode="lines", line=dict(width=0.5, color="rgba(220,60,60,0.35)"),
                      hoverinfo="skip", name=f"removed ({int((~keep).sum()):,})"),
         go.Scattergl(x=xs_k, y=ys_k, mode="lines", line=dict(width=0.7, color="rgba(40,40,40,0.55)"),
                      hoverinfo="skip", name=f"kept ({int(keep.sum()):,})"),
