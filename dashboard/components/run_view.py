@@ -20,6 +20,9 @@ VIEWERS = {
     "sensitivity": "dashboard.components.sparse_view",
     "ssumm": "dashboard.components.graphs_view",
     "ssumm-sweep": "dashboard.components.graphs_view",
+    "gnn": "dashboard.components.gnn_view",
+    "gnn-sweep": "dashboard.components.gnn_view",
+    "fastrp": "dashboard.components.gnn_view",
     "stackvaeg": "dashboard.components.anomaly_view",
 }
 
