@@ -81,3 +81,13 @@ def test_page_does_not_import_torch_at_module_top():
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_finished_sweep_draws_both_curves(tmp_db):
+    from engine.graphs.gnn_experiments import GNNSweepConfig
+
+    _finished_run("gnn-sweep", GNNSweepConfig(graph=SMALL, sparsifiers=("teddy", "random"), graph_sparsities=(0.2, 0.6),
+                                              weight_sparsities=(0.5, 0.9), seeds=(0,), epochs=5))
+    at = _page().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.get("plotly_chart")) == 2
