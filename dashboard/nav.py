@@ -23,6 +23,7 @@ PAGES: list[PageSpec] = [
     PageSpec("Sparse training", "sparse_sae.py", "Sparse autoencoders", ":material/scatter_plot:"),
     PageSpec("Sparse training", "sparse_quickselection.py", "Feature selection", ":material/filter_alt:"),
     PageSpec("Graphs", "graphs_summarize.py", "Summarize (SSumM)", ":material/hub:"),
+    PageSpec("Graphs", "graphs_learn.py", "Sparsify for learning", ":material/model_training:"),
     PageSpec("Time series", "anomaly_stackvaeg.py", "Learned adjacency (StackVAE-G)", ":material/timeline:"),
     PageSpec("Runs", "runs.py", "All runs", ":material/history:"),
     PageSpec("Learn", "learn.py", "Course & concepts", ":material/school:"),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from engine.errors import ConfigError, DataError, SparsityLabError
 
-AREA_CLIS = ("engine.sparse.cli", "engine.graphs.cli", "engine.anomaly.cli", "engine.runs.toy_cli")
+AREA_CLIS = ("engine.sparse.cli", "engine.graphs.cli", "engine.graphs.gnn_cli", "engine.anomaly.cli", "engine.runs.toy_cli")
 
 
 class ProgressBar:
