@@ -13,6 +13,7 @@ from tests.e2e.browser import wait_idle
 
 pytestmark = pytest.mark.e2e
 SIZES = {"1440": (1440, 900), "1024": (1024, 768)}
+SID = "e2e-views-session"  # the browser session that "ran" the sweep (dashboard.jobs: ?sid=)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def trained(app_db):
         c = SparseConfig(method=method, sparsity=level, seed=seed, epochs=2, finetune_epochs=1 if method != "rigl" else 0,
                          hidden=(32,), speed_meter=method == "structured")
         rid = store.create_run("sparse", c.to_dict(), seed=seed, name=f"{method} {level:.0%} · seed {seed}",
-                               group="sweep:e2e views")
+                               group="sweep:e2e views", owner=SID)
         store.mark_running(rid, os.getpid())
         assert execute_run(store, rid) == "finished"
         ids[(method, level, seed)] = rid
@@ -46,7 +47,7 @@ def test_compare_page_fits_the_points_and_offers_a_density_axis(browser, app_url
     ctx = browser.new_context(viewport={"width": w, "height": h})
     page = ctx.new_page()
     page.set_default_timeout(60_000)
-    page.goto(app_url + "/sparse_compare")
+    page.goto(app_url + f"/sparse_compare?sid={SID}")
     page.get_by_text("Test accuracy vs sparsity").first.wait_for()
     wait_idle(page)
     _no_traceback(page)
