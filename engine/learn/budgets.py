@@ -24,27 +24,17 @@ DISTRIBUTIONS = ("uniform", "erk", "global")
 
 
 def erk_densities(shapes: list[tuple[int, ...]], density: float) -> list[float]:
-    """ERK densities with the capping loop: a layer above 1 is made dense and ε solved again for the rest.
+    """ERK densities with the capping loop (the lab's :func:`engine.sparse.masks.erk_densities`, by position).
 
     >>> [round(d, 4) for d in erk_densities([(10, 10), (100, 100)], 0.1)]
     [0.9182, 0.0918]
     >>> erk_densities([(2, 2), (100, 100)], 0.5)[0]
     1.0
     """
-    n = [math.prod(s) for s in shapes]
-    raw = [sum(s) / math.prod(s) for s in shapes]
-    target = density * sum(n)
-    dense: set[int] = set()
-    while True:
-        budget = target - sum(n[k] for k in dense)
-        free = [k for k in range(len(shapes)) if k not in dense]
-        denom = sum(raw[k] * n[k] for k in free)
-        eps = budget / denom if denom > 0 else 0.0
-        over = [k for k in free if eps * raw[k] > 1.0]
-        if not over:
-            break
-        dense.update(over)
-    return [1.0 if k in dense else eps * raw[k] for k in range(len(shapes))]
+    from engine.sparse.masks import erk_densities as lab_erk   # the lab's own (torch-free to import)
+
+    by_name = lab_erk({i: tuple(shape) for i, shape in enumerate(shapes)}, density)
+    return [by_name[i] for i in range(len(shapes))]
 
 
 def global_magnitude_masks(weights: list[np.ndarray], sparsity: float) -> list[np.ndarray]:
