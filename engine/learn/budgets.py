@@ -14,7 +14,6 @@ At the same overall sparsity, three ways to split the kept weights among layers:
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
