@@ -12,8 +12,13 @@ PAGE = str(ROOT / "dashboard/pages/graphs_learn.py")
 SMALL = "generator:csbm?blocks=3&size=30&p_in=0.15&p_out=0.01&features=20&signal=0.2&seed=1"
 
 
+SID = "test-session-0001"  # the browser session these tests play (dashboard.jobs: ?sid=)
+
+
 def _page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=90)
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.query_params["sid"] = SID  # the runs these tests record belong to this session
+    return at
 
 
 def _finished_run(kind: str, config) -> int:
@@ -21,7 +26,7 @@ def _finished_run(kind: str, config) -> int:
     from engine.runs.worker import execute_run
 
     store = RunStore()
-    rid = store.create_run(kind, config.to_dict(), seed=0, name="test", group="graphs-learn")
+    rid = store.create_run(kind, config.to_dict(), seed=0, name="test", group="graphs-learn", owner=SID)
     store.mark_running(rid, os.getpid())
     assert execute_run(store, rid) == "finished", store.get_run(rid).error
     return rid
