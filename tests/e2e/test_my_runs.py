@@ -63,8 +63,8 @@ def test_two_sessions_each_see_only_their_own_run(browser, app_url, shot):
         shot(a, "my-runs-first-session-after-reload")
         for page in (b, a):
             page.get_by_role("button", name="Cancel").first.click()
-        a.get_by_text("Cancelled: everything reported before the cancel is kept below.").wait_for(timeout=30_000)
-        b.get_by_text("Cancelled: everything reported before the cancel is kept below.").wait_for(timeout=30_000)
+        a.get_by_text("Cancelled: everything reported before the cancel is kept below.").wait_for(timeout=90_000)
+        b.get_by_text("Cancelled: everything reported before the cancel is kept below.").wait_for(timeout=90_000)
         assert a.get_by_text("Unexpected error").count() == 0 and b.get_by_text("Unexpected error").count() == 0
     finally:
         ctx_a.close()
