@@ -154,7 +154,10 @@ class SparseConfig(Config):
             raise ConfigError(f"Unknown method '{method}'. Choose one of: {', '.join(METHODS)}.")
         mcls = method_class(method)
         own = {p.name for p in schema.params_of(mcls)}
-        params = dict(data.pop("method_params", None) or {})
+        params = data.pop("method_params", None) or {}
+        if not isinstance(params, dict):
+            raise ConfigError(f"method_params must be a mapping of setting names to values, got {params!r:.60}.")
+        params = dict(params)
         for key in [k for k in data if k not in names]:
             value = data.pop(key)
             if key in own:  # a flag / key named like the method's parameter overrides method_params
@@ -162,7 +165,7 @@ class SparseConfig(Config):
             elif key in mcls.legacy:
                 params.setdefault(mcls.legacy[key], value)
             elif key not in LEGACY_FIELDS:
-                raise ConfigError(f"Unknown setting for a sparse run: {key}. The method {method} takes: "
+                raise ConfigError(f"Unknown setting for a sparse run: {key!r:.60}. The method {method} takes: "
                                   f"{', '.join(sorted(own)) or 'no settings of its own'}.")
         if old_record:
             for k, v in mcls.legacy_fixed.items():
