@@ -37,6 +37,13 @@ def _build(args: argparse.Namespace):
         train_stride=args.train_stride, baselines=not args.no_baselines, seed=args.seed)
 
 
+def _preflight(config) -> None:
+    """Read the data as the run will (missing SMD files, a bad CSV, a window longer than a part: DataError)."""
+    from engine.anomaly.preflight import preflight
+
+    preflight(config)
+
+
 def _after(args: argparse.Namespace, result: dict, store, run_id: int) -> None:
     if args.scores:
         found = store.artifact(run_id, "scores.npz")
@@ -76,4 +83,4 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     m.add_argument("--no-baselines", action="store_true", help="skip random / PCA / Isolation Forest")
     m.add_argument("--seed", type=int, default=0)
     p.add_argument("--scores", metavar="FILE.npz", help="also write scores, channel scores and labels")
-    p.set_defaults(kind="stackvaeg", build_config=_build, after=_after)
+    p.set_defaults(kind="stackvaeg", build_config=_build, after=_after, preflight=_preflight)
