@@ -80,3 +80,18 @@ def test_budget_derivation_figures():
     from engine.sparse.config import SparseConfig, check_size
 
     assert 0.5 < check_size(SparseConfig()) < 10
+
+
+def test_the_server_never_generates_the_largest_synthetic_series_to_shape_it(monkeypatch):
+    """The StackVAE-G page shapes its data in the server: for synthetic data the shape comes from the
+    settings (bench/server_memory.py: 1.3 GB and 55 s for 200 channels x 200,000 rows before)."""
+    from engine.anomaly import experiments, preflight
+    from engine.anomaly.experiments import StackVAEGConfig
+
+    def boom(cfg):
+        raise AssertionError("the synthetic series was generated to read its shape")
+
+    monkeypatch.setattr(preflight, "load_data", boom, raising=False)
+    monkeypatch.setattr(experiments, "load_data", boom)
+    cfg = StackVAEGConfig(n_channels=200, n_groups=20, length=200_000, window=2000)
+    assert preflight.data_shape(cfg) == (200_000, 200_000, 200)
