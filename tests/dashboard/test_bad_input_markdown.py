@@ -84,3 +84,21 @@ def test_a_damaged_store_is_reported_as_damaged_on_a_page(tmp_path, monkeypatch,
     errors = [e.value for e in at.error]
     assert any("damaged" in e and "move the file aside" in e for e in errors), errors
     assert not any("is full" in e for e in errors)
+
+
+def test_train_form_states_the_size_bounds_in_its_help(tmp_db):
+    """#18 item 2: the bound of engine/limits.py is stated where the width is typed."""
+    at = AppTest.from_file(str(ROOT / "dashboard/pages/sparse_train.py"), default_timeout=60).run()
+    assert "8,192 units per layer" in at.text_input(key="st-hidden").help
+    at.selectbox(key="st-dataset").set_value("digits").run()
+    at.radio(key="st-model").set_value("cnn").run()
+    assert "512 channels per block" in at.text_input(key="st-channels").help
+
+
+def test_train_form_refuses_an_oversized_width_before_a_run(queue_only):
+    at = AppTest.from_file(str(ROOT / "dashboard/pages/sparse_train.py"), default_timeout=60).run()
+    at.text_input(key="st-hidden").set_value("10000000,10000000").run()
+    at.button(key="st-start").click().run()
+    assert not at.exception
+    assert any("8,192" in e.value.replace("\\\\", "") for e in at.error), [e.value for e in at.error]
+    assert RunStore(queue_only.store.path).list_runs() == []
