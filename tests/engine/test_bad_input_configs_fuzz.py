@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -96,7 +97,7 @@ def settings_of(draw, cls: type[Config]) -> dict:
 def _report():
     yield
     for name, (n, ok, bad) in sorted(COUNTS.items()):
-        print(f"\nconfig {name}: {n} examples, {ok} valid, {n - ok - bad} refused (one line), {bad} failures")
+        print(f"\n{name if name.startswith('loader') else 'config ' + name}: {n} examples, {ok} valid, {n - ok - bad} refused (one line), {bad} failures")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -124,3 +125,48 @@ def test_any_settings_end_in_a_valid_config_or_a_one_line_error(kind):
             raise
 
     check()
+
+
+# -- the sparse lab's own-table reader (the app's upload check and the CSV pre-flight) --------------
+CSV_TOKENS = ["1", "-1", "0", "1.5", "1e308", "-1e308", "1e39", "nan", "inf", "", "a", "yes", "no", ",", ";", '"',
+              "\n", "\t", "label", "y", "\ufeff", "9" * 30, "\x00", "#", " "]
+
+
+@st.composite
+def table_bytes(draw) -> bytes:
+    rows = ["f1,f2,label"] + [f"{i * 0.1:.2f},{(i % 7) - 3},{'yes' if i % 3 else 'no'}" for i in range(30)]
+    text = "\n".join(rows) + "\n"
+    for _ in range(draw(st.integers(0, 5))):
+        at = draw(st.integers(0, len(text)))
+        op = draw(st.sampled_from(["insert", "delete", "dup"]))
+        if op == "insert":
+            text = text[:at] + draw(st.sampled_from(CSV_TOKENS)) + text[at:]
+        elif op == "delete":
+            text = text[:at] + text[at + draw(st.integers(1, 30)):]
+        else:
+            text = text[:at] + text[at:at + draw(st.integers(1, 60))] + text[at:]
+    data = text.encode("utf-8", "surrogatepass")
+    if draw(st.integers(0, 9)) == 0:
+        data = draw(st.binary(max_size=300))
+    return data
+
+
+@fuzz
+@given(blob=table_bytes(), label=st.sampled_from(["", "label", "y", "nope"]))
+def test_sparse_csv_table_reader(blob, label):
+    from engine.sparse.table import read_csv_table
+
+    counts = COUNTS.setdefault("loader: sparse CSV table", [0, 0, 0])
+    counts[0] += 1
+    try:
+        try:
+            table = read_csv_table(blob, label, name="t.csv")
+        except SparsityLabError as err:
+            assert str(err) and "\n" not in str(err), str(err)
+            return
+        assert len(table.x) == len(table.y) >= 20 and len(table.class_names) >= 2
+        assert np.isfinite(table.x).all()
+        counts[1] += 1
+    except Exception:  # noqa: BLE001
+        counts[2] += 1
+        raise
