@@ -132,6 +132,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     for dest in ("json", *getattr(args, "outputs", ())):
         check_output(getattr(args, dest, None), "--" + dest.replace("_", "-"))
     config = args.build_config(args)  # ConfigError / DataError before anything starts
+    preflight = getattr(args, "preflight", None)  # a kind's data checks (reads the input), before a run is recorded
+    if preflight is not None:
+        preflight(config)
     store = _store(args.db)
     data = config.to_dict()
     run_id = store.create_run(args.kind, data, seed=data.get("seed"), name=f"{args.kind} (CLI)")

@@ -31,8 +31,9 @@ class Config:
     def _check_types(self) -> None:
         """Checks every config shares, before its own: numbers are numbers, finite, seeds in range.
 
-        A NaN or infinite float, a float where a whole number belongs, or a seed outside
-        [0, 2³²) would otherwise reach numpy, torch or scikit-learn and fail there (or worse, run).
+        A NaN or infinite float, a float where a whole number belongs, a text where a list belongs
+        (``tuple[int, ...]`` fields: every item checked), or a seed outside [0, 2³²) would otherwise
+        reach numpy, torch or scikit-learn and fail there (or worse, run).
         """
         for f in dataclasses.fields(self):
             v, kind = getattr(self, f.name), str(f.type)
@@ -45,6 +46,18 @@ class Config:
                 require(isinstance(v, int) and not isinstance(v, bool), f"{label} must be a whole number, got {v!r}.")
             elif kind == "bool":
                 require(isinstance(v, bool), f"{label} must be true or false, got {v!r}.")
+            elif kind.startswith("tuple[") and kind.endswith(", ...]"):
+                item = kind[len("tuple["):-len(", ...]")]
+                require(isinstance(v, tuple), f"{label} must be a list of values, got {v!r:.60}.")
+                for x in v:
+                    if item == "float":
+                        require(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x),
+                                f"{label}: each must be a finite number, got {x!r:.40}.")
+                    elif item == "int":
+                        require(isinstance(x, int) and not isinstance(x, bool),
+                                f"{label}: each must be a whole number, got {x!r:.40}.")
+                    elif item == "str":
+                        require(isinstance(x, str), f"{label}: each must be text, got {x!r:.40}.")
             if f.name == "seed" and isinstance(v, int):
                 require(0 <= v < 2**32, f"The seed must be a whole number from 0 to {2**32 - 1:,}, got {v}.")
 
@@ -62,7 +75,7 @@ class Config:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
-            raise ConfigError(f"Unknown setting(s) for {cls.__name__}: {', '.join(unknown)}")
+            raise ConfigError(f"Unknown setting(s) for {cls.__name__}: {', '.join(map(repr, unknown))}")
         try:
             return cls(**data)
         except TypeError as err:  # missing required field, wrong arity

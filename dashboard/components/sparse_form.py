@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.errors import ConfigError
+from engine.limits import help_text as plain_limit  # the size bounds of engine/limits.py, stated in the help
 from engine.sparse import schema
 from engine.sparse.config import DATASETS, IDX_DATASETS, SYNTHETIC_2D, SparseConfig
 from engine.sparse.methods.registry import METHODS, method_class
@@ -107,10 +108,12 @@ def data_fields(key: str, *, points: bool = True, default_path: str = "") -> dic
                      help="The CNN needs images (digits, MNIST); the 2-D sets use the MLP.")
     if model == "mlp":
         sizes = c3.text_input("Hidden widths", "256,256", key=f"{key}-hidden",
-                              help="Comma-separated widths of the hidden layers, e.g. 256,256 or 64.")
+                              help="Comma-separated widths of the hidden layers, e.g. 256,256 or 64. "
+                                   + plain_limit("hidden"))
         out = {"hidden": sizes}
     else:
-        out = {"channels": c3.text_input("Channels per conv block", "16,32", key=f"{key}-channels")}
+        out = {"channels": c3.text_input("Channels per conv block", "16,32", key=f"{key}-channels",
+                                         help="Comma-separated channels of the conv blocks. " + plain_limit("channels"))}
     out.update(dataset=dataset, model=model)
     if dataset in IDX_DATASETS:
         out["data_path"] = st.text_input(

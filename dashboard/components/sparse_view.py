@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components import sparse_figures as sf
-from dashboard.components.common import explain
+from dashboard.components.common import explain, plain
 from engine.runs.store import Run, RunStore
 from engine.sparse.config import stored_config
 from engine.sparse.ledger import ledger_from_masks
@@ -507,7 +507,7 @@ def draw_group(store: RunStore, group: str, *, key: str, interval: float = 1.0) 
             st.progress(done / max(len(runs), 1), text=f"{done} of {len(runs)} runs done")
         for r in runs:
             if r.status == "failed":
-                st.error(f"{r.label} failed: {r.error}")
+                st.error(f"{plain(r.label)} failed: {plain(r.error)}")  # names and errors may quote user input
         draw_rows(_with_run_ids(sweep_rows_from_group(runs), runs), key, store=store)
         if every is not None and not active:
             st.rerun()

@@ -37,6 +37,13 @@ def _build(args: argparse.Namespace):
         train_stride=args.train_stride, baselines=not args.no_baselines, seed=args.seed)
 
 
+def _preflight(config) -> None:
+    """Read the data as the run will (missing SMD files, a bad CSV, a window longer than a part: DataError)."""
+    from engine.anomaly.preflight import preflight
+
+    preflight(config)
+
+
 def _after(args: argparse.Namespace, result: dict, store, run_id: int) -> None:
     if args.scores:
         found = store.artifact(run_id, "scores.npz")
@@ -57,13 +64,13 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     src.add_argument("--label-column", default="", help="CSV label column (default: autodetect)")
     src.add_argument("--train-fraction", type=float, default=0.5, help="CSV: leading share of rows for training")
     src.add_argument("--synthetic", action="store_true", help="generated groups of channels with a known graph")
-    src.add_argument("--channels", type=int, default=12, help="synthetic: channels (default 12)")
+    src.add_argument("--channels", type=int, default=12, help="synthetic: channels (default 12; 2 to 200)")
     src.add_argument("--groups", type=int, default=3, help="synthetic: groups (default 3)")
-    src.add_argument("--length", type=int, default=1500, help="synthetic: rows in train and test (default 1500)")
+    src.add_argument("--length", type=int, default=1500, help="synthetic: rows in train and test (default 1500; 120 to 200,000)")
     m = p.add_argument_group("model (defaults: the authors' released setting, except epochs)")
-    m.add_argument("--epochs", type=int, default=30, help="training epochs (released setting: 256; default 30)")
-    m.add_argument("--window", type=int, default=100, help="window length w (default 100)")
-    m.add_argument("--batch-size", type=int, default=64)
+    m.add_argument("--epochs", type=int, default=30, help="training epochs (released setting: 256; default 30; 1 to 2,000)")
+    m.add_argument("--window", type=int, default=100, help="window length w (default 100; 2 to 2,000, at most the training part)")
+    m.add_argument("--batch-size", type=int, default=64, help="(default 64; 1 to 4,096)")
     m.add_argument("--lr", type=float, default=1e-3)
     m.add_argument("--k", type=int, default=10, help="neighbours kept per channel (default 10)")
     m.add_argument("--alpha", type=float, default=3.0, help="graph saturation (default 3)")
@@ -76,4 +83,4 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     m.add_argument("--no-baselines", action="store_true", help="skip random / PCA / Isolation Forest")
     m.add_argument("--seed", type=int, default=0)
     p.add_argument("--scores", metavar="FILE.npz", help="also write scores, channel scores and labels")
-    p.set_defaults(kind="stackvaeg", build_config=_build, after=_after)
+    p.set_defaults(kind="stackvaeg", build_config=_build, after=_after, preflight=_preflight)

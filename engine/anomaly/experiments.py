@@ -23,6 +23,8 @@ import numpy as np
 
 from engine.anomaly.datasets import Segment, TimeSeriesData, load_csv, load_smap, load_smd, prepared
 from engine.config import Config, require
+from engine import limits
+from engine.limits import bounded
 from engine.errors import DataError
 from engine.paths import shared_data_dir
 from engine.runs.reporter import Reporter
@@ -91,6 +93,11 @@ class StackVAEGConfig(Config):
         require(1 <= self.train_stride <= 1000, "train_stride must lie in [1, 1000].")
         require(0 <= self.node_init_std <= 10, "node_init_std must lie in [0, 10].")
         require(0.05 <= self.train_fraction <= 0.95, "train_fraction must lie in [0.05, 0.95].")
+        # size bounds (engine/limits.py): a GRU of h units keeps 3 gates of h x h weights
+        bounded("hidden", self.hidden, 1, limits.MAX_RECURRENT)
+        bounded("latent", self.latent, 1, limits.MAX_EMBED)
+        bounded("node_dim", self.node_dim, 1, limits.MAX_EMBED)
+        bounded("k", self.k, 1, 1000)
 
     def model_params(self) -> dict[str, Any]:
         names = ("window", "hidden", "latent", "node_dim", "k", "alpha", "gamma", "graph_weight", "node_init_std",

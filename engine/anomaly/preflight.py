@@ -91,6 +91,8 @@ def data_shape(cfg: StackVAEGConfig) -> tuple[int, int, int]:
     >>> data_shape(StackVAEGConfig(n_channels=6, n_groups=2, length=300))
     (300, 300, 6)
     """
+    if cfg.data == "synthetic":  # known from the settings: the app server never generates the series
+        return cfg.length, cfg.length, cfg.n_channels
     data = load_data(cfg)
     return len(data.train), len(data.test), data.n_channels
 

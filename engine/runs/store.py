@@ -129,13 +129,29 @@ def decode_array(blob: bytes) -> np.ndarray:
 
 
 def _friendly(err: sqlite3.Error, path: Path) -> StoreError:
+    """A one-line StoreError saying what is wrong with the store and what to do about it.
+
+    Corruption is tested first: SQLite's "database disk image is malformed" contains "disk" but
+    has nothing to do with free space (SQLITE_FULL reads "database or disk is full").
+
+    >>> str(_friendly(sqlite3.DatabaseError("database disk image is malformed"), Path("r.db")))[:36]
+    'The run store r.db is damaged (SQLit'
+    >>> "full" in str(_friendly(sqlite3.OperationalError("database or disk is full"), Path("r.db")))
+    True
+    """
     text = str(err).lower()
-    if "locked" in text or "busy" in text:
+    if "malformed" in text or "not a database" in text or "encrypted" in text:
+        msg = (
+            f"The run store {path} is damaged (SQLite says: {err}). To recover, move the file aside "
+            f"(for example: mv {path} {path}.broken) and start again: a new, empty store is created. "
+            "Or set SPARSITY_LAB_DB to another file."
+        )
+    elif "locked" in text or "busy" in text:
         msg = f"The run store {path} is locked by another program; try again in a moment."
-    elif "full" in text or "disk" in text:
+    elif "full" in text:
         msg = f"The disk holding the run store {path} is full; free some space. Finished runs are kept."
-    elif "not a database" in text or "malformed" in text:
-        msg = f"{path} is not a readable Sparsity Lab run store (set SPARSITY_LAB_DB to another file)."
+    elif "disk i/o" in text:
+        msg = f"The disk holding the run store {path} failed to read or write it (disk I/O error); check the disk."
     elif "readonly" in text or "unable to open" in text:
         msg = f"The run store {path} cannot be written (check permissions or SPARSITY_LAB_DB)."
     else:

@@ -15,6 +15,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from engine import limits
 from engine.errors import ConfigError
 
 
@@ -51,13 +52,15 @@ def _add_fields(p: argparse.ArgumentParser, cls, skip: tuple[str, ...] = ()) -> 
             continue
         flag = "--" + f.name.replace("_", "-")
         default = f.default
+        bound = limits.help_text(f.name)  # the size bound of engine/limits.py, stated in --help
+        bound = f"; {bound}" if bound else ""
         if f.name in _LIST:
-            p.add_argument(flag, type=str, default=None, help=f"comma-separated (default {','.join(map(str, default))})")
+            p.add_argument(flag, type=str, default=None, help=f"comma-separated (default {','.join(map(str, default))}){bound}")
         elif isinstance(default, bool):
             p.add_argument(flag, type=lambda t: t.lower() in ("1", "true", "yes"), default=None,
                            help=f"true/false (default {default})")
         else:
-            p.add_argument(flag, type=type(default), default=None, help=f"(default {default})")
+            p.add_argument(flag, type=type(default), default=None, help=f"(default {default}{bound})")
 
 
 def _values(args: argparse.Namespace, cls) -> dict:
@@ -191,7 +194,7 @@ def register(subparsers, common) -> None:
     _add_fields(p, SparseConfig)
     p.add_argument("--method-params", default=None, help="the method's settings as a JSON object (flags override it)")
     for dest, text in method_flags().items():
-        p.add_argument("--" + dest.replace("_", "-"), dest=dest, type=str, default=None, help=text)
+        p.add_argument("--" + dest.replace("_", "-"), dest=dest, type=str, default=None, help=text.replace("%", "%%"))
     p.set_defaults(kind="sparse", build_config=build_sparse, after=_write_model)
 
     p = subparsers.add_parser("sweep", parents=[common], help="accuracy vs sparsity over methods and seeds")

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from engine import limits
 from engine.config import Config, require
 from engine.sparse.methods.registry import METHODS, method_class
-from engine.sparse.shapes import DATASETS, IDX_DATASETS, MODELS, SYNTHETIC_2D, parse_nm  # noqa: F401  (re-exported)
+from engine.sparse.shapes import DATASETS, IDX_DATASETS, MODELS, SYNTHETIC_2D, parse_nm, weight_shapes  # noqa: F401  (re-exported)
 
 # Fields of the flat SparseConfig before method_params (runs stored before it are still read).
 LEGACY_FIELDS = ("scope", "distribution", "sparse_init", "prune_begin", "prune_end", "prune_every", "imp_rounds",
@@ -89,6 +90,22 @@ class SparseConfig(Config):
         require(len(self.channels) >= 1 and all(c >= 1 for c in self.channels), "CNN channels must be positive integers.")
         require(0 < self.val_frac < 0.5 and 0 < self.test_frac < 0.5, "Validation and test fractions must be in (0, 0.5).")
         require(self.n_samples >= 20, "The 2-D sets need at least 20 samples.")
+        check_size(self)
+
+    def data_size(self) -> tuple[int, int, tuple[int, int] | None]:
+        """(input size, training samples, image shape) used by the size estimate, from the settings alone.
+
+        A CSV file's width and length are only known by reading it: they count as 1 here (never
+        refusing it wrongly); its pre-flight reads it.
+        """
+        train_share = 1.0 - self.val_frac - self.test_frac
+        if self.dataset == "digits":
+            return 64, int(1797 * train_share), (8, 8)
+        if self.dataset in SYNTHETIC_2D:
+            return 2, int(self.n_samples * train_share), None
+        if self.dataset in IDX_DATASETS:
+            return 784, self.max_train or limits.MAX_TRAIN, (28, 28)
+        return 1, 1, None
 
     # --- derived from the method class -------------------------------------------------------------
     @property
@@ -137,7 +154,10 @@ class SparseConfig(Config):
             raise ConfigError(f"Unknown method '{method}'. Choose one of: {', '.join(METHODS)}.")
         mcls = method_class(method)
         own = {p.name for p in schema.params_of(mcls)}
-        params = dict(data.pop("method_params", None) or {})
+        params = data.pop("method_params", None) or {}
+        if not isinstance(params, dict):
+            raise ConfigError(f"method_params must be a mapping of setting names to values, got {params!r:.60}.")
+        params = dict(params)
         for key in [k for k in data if k not in names]:
             value = data.pop(key)
             if key in own:  # a flag / key named like the method's parameter overrides method_params
@@ -145,7 +165,7 @@ class SparseConfig(Config):
             elif key in mcls.legacy:
                 params.setdefault(mcls.legacy[key], value)
             elif key not in LEGACY_FIELDS:
-                raise ConfigError(f"Unknown setting for a sparse run: {key}. The method {method} takes: "
+                raise ConfigError(f"Unknown setting for a sparse run: {key!r:.60}. The method {method} takes: "
                                   f"{', '.join(sorted(own)) or 'no settings of its own'}.")
         if old_record:
             for k, v in mcls.legacy_fixed.items():
@@ -154,6 +174,44 @@ class SparseConfig(Config):
             return cls(**data, method_params=params)
         except TypeError as err:
             raise ConfigError(f"Invalid settings for {cls.__name__}: {err}") from None
+
+
+def check_size(config) -> float:
+    """The fixed caps and the memory / time estimate of ``engine.limits`` for a sparse run's settings.
+
+    Time counts ``(epochs + finetune_epochs) x rounds x soup size`` passes (an upper estimate for
+    IMP and soups, whose rounds retrain). Arithmetic only: nothing is built. Returns the estimated
+    seconds (``engine.limits.train_seconds``).
+
+    >>> round(check_size(SparseConfig()), 2)
+    1.91
+
+    """
+    from engine import limits
+
+    limits.bounded_list("Hidden widths", config.hidden, 1, limits.MAX_WIDTH, limits.MAX_LAYERS)
+    limits.bounded_list("CNN channels", config.channels, 1, limits.MAX_CHANNELS, limits.MAX_BLOCKS)
+    limits.bounded("Epochs", config.epochs, 1, limits.MAX_EPOCHS)
+    limits.bounded("Fine-tuning epochs", config.finetune_epochs, 0, limits.MAX_EPOCHS)
+    limits.bounded("Batch size", config.batch_size, 1, limits.MAX_BATCH)
+    limits.bounded("Samples", config.n_samples, 20, limits.MAX_SAMPLES)
+    limits.bounded("Training images kept (max train)", config.max_train, 0, limits.MAX_TRAIN)
+    n_in, n_train, image = config.data_size()
+    shapes = weight_shapes(config.model, n_in=n_in, n_out=10, hidden=config.hidden, channels=config.channels,
+                           image_shape=image)
+    weights, macs = limits.network_cost(shapes, image)
+    params = getattr(config, "method_params", {}) or {}
+    repeat = 1
+    for key in ("rounds", "size"):
+        v = params.get(key)
+        if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+            repeat *= v
+    acts = config.batch_size * (sum(config.hidden) if config.model == "mlp" else
+                                sum(c * (image[0] * image[1] if image else 1) for c in config.channels))
+    limits.check_budget(macs_per_sample=macs, weights=weights, samples=n_train, activations=acts,
+                        epochs=(config.epochs + config.finetune_epochs) * repeat, what="this run")
+    return limits.train_seconds(macs_per_sample=macs, samples=n_train,
+                                epochs=(config.epochs + config.finetune_epochs) * repeat)
 
 
 def stored_config(data: dict) -> SparseConfig | None:

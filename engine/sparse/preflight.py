@@ -10,8 +10,9 @@ real data and model in the worker and the CLI). What it checks:
 * the model's layer shapes (``engine.sparse.shapes.weight_shapes``) against the method
   (``check_shapes``: e.g. an N:M pattern that does not divide a layer's input size).
 
-A dataset whose size is only known by reading it (e.g. a user's CSV file) is not sized here: its
-checks run when the run starts, and a failure is shown on the run.
+A user's CSV file is read here with the torch-free reader (``engine.sparse.table.read_csv_table``):
+too few rows, a missing or one-class label column, non-numeric features are refused before a run
+is recorded, and its real width and length go into the size estimate (``engine.limits``).
 """
 from __future__ import annotations
 
@@ -76,7 +77,26 @@ def data_dims(config) -> tuple[int, int, tuple[int, int] | None] | None:
             if len(labels) != 1 or labels[0] != images[0]:
                 raise DataError(f"The {name} set has {images[0]} images but {labels} labels.")
         return 784, 10, (28, 28)
+    if config.dataset == "csv":  # read with the torch-free reader: too few rows, bad labels refused here
+        from engine.sparse.table import read_csv_table
+
+        path = Path(config.data_path).expanduser()
+        if not str(config.data_path).strip() or not path.is_file():
+            raise DataError(f"CSV file '{config.data_path}' not found: give the path of a CSV file (data path).")
+        table = read_csv_table(path, config.label_column, name=path.name)
+        _check_size_with(config, table.x.shape[1], len(table.y))
+        return table.x.shape[1], len(table.class_names), None
     return None
+
+
+def _check_size_with(config, n_in: int, rows: int) -> None:
+    """The size estimate of ``engine.limits`` with a CSV's real width and length (the config counted 1)."""
+    from engine import limits
+
+    shapes = weight_shapes(config.model, n_in=n_in, n_out=10, hidden=config.hidden, channels=config.channels)
+    weights, macs = limits.network_cost(shapes)
+    limits.check_budget(macs_per_sample=macs, weights=weights, samples=rows * (1 - config.val_frac - config.test_frac),
+                        epochs=config.epochs + config.finetune_epochs, what="this run")
 
 
 def check(config) -> dict[str, tuple[int, ...]] | None:

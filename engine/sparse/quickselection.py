@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.config import Config, require
+from engine import limits
+from engine.limits import bounded
 
 QS_DATASETS = ("digits", "mnist", "fashion-mnist")
 N_FEATURES = {"digits": 64, "mnist": 784, "fashion-mnist": 784}
@@ -59,6 +61,14 @@ class QuickSelectionConfig(Config):
         require(self.epochs >= 1 and self.lr > 0 and self.batch_size >= 1, "Epochs, learning rate and batch size must be positive.")
         require(self.dataset == "digits" or bool(self.data_path.strip()),
                 f"{self.dataset} is read from IDX files: give the folder that holds them (data path).")
+        # size bounds (engine/limits.py): fixed caps, then the memory / time estimate
+        bounded("Hidden units", self.hidden_units, 2, limits.MAX_WIDTH)
+        bounded("Epochs", self.epochs, 1, limits.MAX_EPOCHS)
+        bounded("Batch size", self.batch_size, 1, limits.MAX_BATCH)
+        bounded("Training images kept (max train)", self.max_train, 0, limits.MAX_TRAIN)
+        weights = 2 * n * self.hidden_units  # the dense-equivalent autoencoder (an upper estimate)
+        limits.check_budget(macs_per_sample=weights, weights=weights, samples=self.max_train or limits.MAX_TRAIN,
+                            epochs=self.epochs, what="this QuickSelection run")
 
 
 def er_density(n_in: int, n_out: int, epsilon: float) -> float:

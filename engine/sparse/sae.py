@@ -39,6 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.config import Config, require
+from engine import limits
+from engine.limits import bounded
 
 VARIANTS = ("topk", "feature-choice", "mutual-choice")
 SAE_DATASETS = ("digits", "mnist", "fashion-mnist")
@@ -81,6 +83,19 @@ class SAEConfig(Config):
         require(self.model_hidden >= 2, "The lab model needs at least 2 hidden units.")
         require(self.dataset == "digits" or bool(self.data_path.strip()),
                 f"{self.dataset} is read from IDX files: give the folder that holds them (data path).")
+        # size bounds (engine/limits.py): fixed caps, then the memory / time estimate
+        bounded("SAE width", self.width, 2, limits.MAX_WIDTH)
+        bounded("Lab model hidden units", self.model_hidden, 2, limits.MAX_WIDTH)
+        bounded("SAE epochs", self.epochs, 1, limits.MAX_EPOCHS)
+        bounded("Lab model epochs", self.model_epochs, 1, limits.MAX_EPOCHS)
+        bounded("Batch size", self.batch_size, 2, limits.MAX_BATCH)
+        bounded("Training images kept (max train)", self.max_train, 0, limits.MAX_TRAIN)
+        n_in = 64 if self.dataset == "digits" else 784
+        n = self.max_train or limits.MAX_TRAIN
+        model = n_in * self.model_hidden + self.model_hidden * 10
+        sae = 2 * self.model_hidden * self.width
+        limits.check_budget(macs_per_sample=model + sae * self.epochs / self.model_epochs, weights=model + sae,
+                            samples=n, epochs=self.model_epochs, what="this SAE run")
 
 
 # --------------------------------------------------------------------------- allocations (torch)

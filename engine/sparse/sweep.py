@@ -16,7 +16,9 @@ import numpy as np
 
 from engine.config import Config, require
 from engine.sparse import schema
-from engine.sparse.config import SparseConfig
+from engine import limits
+from engine.sparse.config import SparseConfig, check_size
+from engine.sparse.shapes import weight_shapes
 from engine.sparse.methods.registry import METHODS, method_class
 
 _SHARED = ("dataset", "data_path", "model", "hidden", "channels", "epochs", "finetune_epochs", "lr", "batch_size",
@@ -54,7 +56,16 @@ class SweepConfig(Config):
         require(len(self.sparsities) >= 1, "Pick at least one sparsity level.")
         require(len(self.seeds) >= 1, "Pick at least one seed.")
         require(len(set(self.seeds)) == len(self.seeds), "Seeds must be distinct.")
-        sweep_configs(self)  # every run's config validates now, before anything runs
+        require(len(self.methods) <= len(METHODS), f"Pick at most {len(METHODS)} methods.")
+        require(len(self.sparsities) <= limits.MAX_LEVELS, f"Pick at most {limits.MAX_LEVELS} sparsity levels "
+                f"(got {len(self.sparsities):,}).")
+        require(len(self.seeds) <= limits.MAX_SEEDS, f"Pick at most {limits.MAX_SEEDS} seeds (got {len(self.seeds):,}).")
+        runs = sweep_configs(self)  # every run's config validates now, before anything runs
+        total = sum(check_size(c) for c in runs)
+        require(total <= limits.TIME_BUDGET,
+                f"This sweep of {len(runs)} runs would take about {limits.duration(total)} on this machine's 2 cores "
+                f"(at most {limits.TIME_BUDGET / 3600:.0f} hours, see engine/limits.py). "
+                "Use fewer methods, levels, seeds or epochs.")
 
     @property
     def n_runs(self) -> int:
@@ -265,7 +276,16 @@ class SensitivityConfig(Config):
         for s in self.sparsities:
             require(0.0 <= s < 1.0, f"Sparsity {s} is impossible: each level must be in [0, 1).")
         require(self.finetune_epochs >= 0, "Fine-tuning epochs cannot be negative.")
-        self.base()  # validates dataset, model, epochs, ...
+        require(len(self.sparsities) <= limits.MAX_LEVELS, f"Pick at most {limits.MAX_LEVELS} sparsity levels "
+                f"(got {len(self.sparsities):,}).")
+        limits.bounded("Fine-tuning epochs", self.finetune_epochs, 0, limits.MAX_EPOCHS)
+        base = self.base()  # validates dataset, model, epochs, ...
+        cells = len(self.hidden) + 1 if self.model == "mlp" else len(self.channels) + 1
+        n_in, n_train, image = base.data_size()
+        weights, macs = limits.network_cost(weight_shapes(base.model, n_in=n_in, n_out=10, hidden=base.hidden,
+                                                          channels=base.channels, image_shape=image), image)
+        limits.check_budget(macs_per_sample=macs, weights=weights, samples=n_train, what="this sensitivity grid",
+                            epochs=base.epochs + cells * len(self.sparsities) * self.finetune_epochs)
 
     def base(self) -> SparseConfig:
         names = {f.name for f in fields(SparseConfig)} - {"method_params"}

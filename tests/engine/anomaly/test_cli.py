@@ -55,9 +55,10 @@ def test_conflicting_or_missing_sources_are_clear_errors(tmp_path, capsys):
 def test_non_numeric_csv_fails_with_a_message_not_a_traceback(tmp_path, capsys):
     f = tmp_path / "words.csv"
     f.write_text("a,b\n" + "x,y\n" * 30)
+    # refused by the pre-flight, before a run is recorded (#18 item 8): exit 2, not a failed run (1)
     code = main(["run", "stackvaeg", "--csv", str(f), "--quiet", "--db", str(tmp_path / "db")])
     err = capsys.readouterr().err
-    assert code == 1 and "contain no numbers" in err and "Traceback" not in err
+    assert code == 2 and "contain no numbers" in err and "Traceback" not in err
 
 
 SMD = shared_data_dir() / "SMD" if shared_data_dir() else None

@@ -79,7 +79,7 @@ def test_newer_schema_is_refused_clearly(tmp_db):
 def test_not_a_database_gives_a_clear_error(tmp_path):
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="not a readable"):
+    with pytest.raises(StoreError, match="is damaged.*move the file aside"):
         RunStore(bad)
 
 
