@@ -1,6 +1,8 @@
 """Shared fixtures: every test gets its own run store file, never the user's, and the runner's thread policy."""
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from engine.runs import threads as thread_policy
@@ -15,6 +17,16 @@ def _thread_policy():
     """Every test runs torch with the policy's thread count (set again: a test may have changed it)."""
     thread_policy.apply(TEST_THREADS)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _restore_main():
+    """Put ``__main__`` back after each test: AppTest installs its page script as ``__main__``, and a
+    ``spawn`` child started by a later test would re-run that script (and fail) before its target."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
 
 
 @pytest.fixture(autouse=True)
