@@ -121,12 +121,38 @@ class Controls:
             return _pinned_number(self._raw(key), value, min_value, max_value)
         return self._draw(st.slider, key, where, (label, min_value, max_value, value, step), kw)
 
-    def number_input(self, label: str, min_value: Any, max_value: Any, value: Any, step: Any = None, *, key: str,
-                     where=None, **kw) -> Any:
+    def number_input(self, label: str, min_value: Any = None, max_value: Any = None, value: Any = "min",
+                     step: Any = None, *, key: str, where=None, **kw) -> Any:
         if not self.shows(key):
             self.keys.append(key)
-            return _pinned_number(self._raw(key), value, min_value, max_value)
+            default = value if value != "min" else (min_value if min_value is not None else 0.0)
+            return _pinned_number(self._raw(key), default, min_value, max_value)
         return self._draw(st.number_input, key, where, (label, min_value, max_value, value, step), kw)
+
+    def text_input(self, label: str, value: str = "", *, key: str, where=None, **kw) -> str:
+        if not self.shows(key):
+            self.keys.append(key)
+            raw = self._raw(key)
+            return value if raw is None else raw
+        return self._draw(st.text_input, key, where, (label, value), kw)
+
+    def multiselect(self, label: str, options: Sequence[Any], default: Any = None, *, key: str, where=None,
+                    **kw) -> list:
+        """A multiselect; in the URL one parameter per chosen option (``?m=a&m=b``; hidden: ``m=a,b`` too)."""
+        if not self.shows(key):
+            self.keys.append(key)
+            raw = [t for part in st.query_params.get_all(key) for t in part.split(",") if t]
+            if not raw:
+                return list(default or [])
+            ff = kw.get("format_func")
+            picked = [_pinned_option(list(options), r, None, ff) for r in raw]
+            return [p for p in picked if p is not None]
+        return self._draw(st.multiselect, key, where, (label, options, default), kw)
+
+    def toggle(self, label: str, value: bool = False, *, key: str, where=None, **kw) -> bool:
+        if not self.shows(key):
+            return self.checkbox(label, value, key=key, where=where, **kw)
+        return self._draw(st.toggle, key, where, (label, value), kw)
 
     def checkbox(self, label: str, value: bool = False, *, key: str, where=None, **kw) -> bool:
         if not self.shows(key):
@@ -155,6 +181,13 @@ class Controls:
                 base = base[: -len(suffix)]
         query = urlencode(self.query(), doseq=True, safe=",:")
         return f"{base}/{url_path}" + (f"?{query}" if query else "")
+
+    def link_box(self, url_path: str) -> str:
+        """The copy-link box of a lab page, folded under its form (a teacher note when controls are hidden)."""
+        if self.hidden:
+            st.info("Teacher mode: some controls of this page are fixed by the link.", icon=":material/school:")
+        with st.expander("Link to this page with these settings", icon=":material/link:"):
+            return self.copy_link(url_path, label="Opening it restores every setting above (not uploaded files).")
 
     def copy_link(self, url_path: str, *, label: str = "Link to this page with these settings") -> str:
         """Show the page's link in a box with a copy button; returns it."""
