@@ -37,9 +37,11 @@ def lab_link(page: str, params: dict, *, label: str, note: str = "") -> None:
     """A button opening the full lab page (``dashboard/pages/<page>.py``) with these query parameters.
 
     The names are the lab form's widget keys (e.g. ``st-method`` on Train & prune); a lab page reads
-    them once its widgets are bound to the URL (``bind="query-params"``).
+    them once its widgets are bound to the URL (``bind="query-params"``); a method's own setting is
+    ``st-<method>.<parameter>`` (``st-imp.rounds``); a list is one parameter per item (a multiselect).
     """
-    url = f"{page}?{urlencode({k: str(v) for k, v in params.items()})}"
+    query = {k: [str(x) for x in v] if isinstance(v, (list, tuple)) else str(v) for k, v in params.items()}
+    url = f"{page}?{urlencode(query, doseq=True)}"
     st.link_button(label, url, icon=":material/open_in_new:")
     if note:
         st.caption(note)
