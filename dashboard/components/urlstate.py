@@ -74,6 +74,7 @@ class Controls:
     def __init__(self) -> None:
         self.hidden = hidden_names()
         self.keys: list[str] = []
+        self._now: dict[str, tuple[Any, Any, Callable | None]] = {}  # drawn key -> (value, default, format_func)
 
     def shows(self, key: str) -> bool:
         return key not in self.hidden
@@ -81,45 +82,47 @@ class Controls:
     def _raw(self, key: str) -> str | None:
         return st.query_params.get(key)
 
-    def _draw(self, fn: Callable, key: str, where, args, kwargs) -> Any:
+    def _draw(self, fn: Callable, key: str, where, args, kwargs, default: Any = None) -> Any:
         if key in RESERVED:
             raise ValueError(f"'{key}' is a reserved query parameter; choose another key.")
         self.keys.append(key)
         target = getattr(where, fn.__name__) if where is not None else fn
-        return target(*args, key=key, bind="query-params", **kwargs)
+        value = target(*args, key=key, bind="query-params", **kwargs)
+        self._now[key] = (value, default, kwargs.get("format_func"))
+        return value
 
     # -- widgets -------------------------------------------------------------------------------
     def selectbox(self, label: str, options: Sequence[Any], index: int = 0, *, key: str, where=None, **kw) -> Any:
         if not self.shows(key):
             self.keys.append(key)
             return _pinned_option(list(options), self._raw(key), list(options)[index], kw.get("format_func"))
-        return self._draw(st.selectbox, key, where, (label, options, index), kw)
+        return self._draw(st.selectbox, key, where, (label, options, index), kw, list(options)[index])
 
     def radio(self, label: str, options: Sequence[Any], index: int = 0, *, key: str, where=None, **kw) -> Any:
         if not self.shows(key):
             self.keys.append(key)
             return _pinned_option(list(options), self._raw(key), list(options)[index], kw.get("format_func"))
-        return self._draw(st.radio, key, where, (label, options, index), kw)
+        return self._draw(st.radio, key, where, (label, options, index), kw, list(options)[index])
 
     def segmented_control(self, label: str, options: Sequence[Any], *, default: Any, key: str, where=None, **kw) -> Any:
         if not self.shows(key):
             self.keys.append(key)
             return _pinned_option(list(options), self._raw(key), default, kw.get("format_func"))
-        value = self._draw(st.segmented_control, key, where, (label, options), {"default": default, **kw})
+        value = self._draw(st.segmented_control, key, where, (label, options), {"default": default, **kw}, default)
         return default if value is None else value  # a click on the selected option deselects it
 
     def select_slider(self, label: str, options: Sequence[Any], value: Any, *, key: str, where=None, **kw) -> Any:
         if not self.shows(key):
             self.keys.append(key)
             return _pinned_option(list(options), self._raw(key), value, kw.get("format_func"))
-        return self._draw(st.select_slider, key, where, (label, options, value), kw)
+        return self._draw(st.select_slider, key, where, (label, options, value), kw, value)
 
     def slider(self, label: str, min_value: Any, max_value: Any, value: Any, step: Any = None, *, key: str,
                where=None, **kw) -> Any:
         if not self.shows(key):
             self.keys.append(key)
             return _pinned_number(self._raw(key), value, min_value, max_value)
-        return self._draw(st.slider, key, where, (label, min_value, max_value, value, step), kw)
+        return self._draw(st.slider, key, where, (label, min_value, max_value, value, step), kw, value)
 
     def number_input(self, label: str, min_value: Any = None, max_value: Any = None, value: Any = "min",
                      step: Any = None, *, key: str, where=None, **kw) -> Any:
@@ -127,14 +130,15 @@ class Controls:
             self.keys.append(key)
             default = value if value != "min" else (min_value if min_value is not None else 0.0)
             return _pinned_number(self._raw(key), default, min_value, max_value)
-        return self._draw(st.number_input, key, where, (label, min_value, max_value, value, step), kw)
+        return self._draw(st.number_input, key, where, (label, min_value, max_value, value, step), kw,
+                          value if value != "min" else min_value)
 
     def text_input(self, label: str, value: str = "", *, key: str, where=None, **kw) -> str:
         if not self.shows(key):
             self.keys.append(key)
             raw = self._raw(key)
             return value if raw is None else raw
-        return self._draw(st.text_input, key, where, (label, value), kw)
+        return self._draw(st.text_input, key, where, (label, value), kw, value)
 
     def multiselect(self, label: str, options: Sequence[Any], default: Any = None, *, key: str, where=None,
                     **kw) -> list:
@@ -147,12 +151,12 @@ class Controls:
             ff = kw.get("format_func")
             picked = [_pinned_option(list(options), r, None, ff) for r in raw]
             return [p for p in picked if p is not None]
-        return self._draw(st.multiselect, key, where, (label, options, default), kw)
+        return self._draw(st.multiselect, key, where, (label, options, default), kw, list(default or []))
 
     def toggle(self, label: str, value: bool = False, *, key: str, where=None, **kw) -> bool:
         if not self.shows(key):
             return self.checkbox(label, value, key=key, where=where, **kw)
-        return self._draw(st.toggle, key, where, (label, value), kw)
+        return self._draw(st.toggle, key, where, (label, value), kw, value)
 
     def checkbox(self, label: str, value: bool = False, *, key: str, where=None, **kw) -> bool:
         if not self.shows(key):
@@ -160,7 +164,7 @@ class Controls:
             raw = self._raw(key)
             pinned = _as_bool(raw) if raw is not None else None
             return value if pinned is None else pinned
-        return self._draw(st.checkbox, key, where, (label, value), kw)
+        return self._draw(st.checkbox, key, where, (label, value), kw, value)
 
     def tabs(self, labels: Sequence[str], *, key: str, where=None):
         """Tabs whose chosen one is in the URL (``?tab=…``); they run lazily (only the open one is "open")."""
@@ -170,8 +174,16 @@ class Controls:
 
     # -- the link ------------------------------------------------------------------------------
     def query(self) -> dict[str, str | list[str]]:
-        """The page's query parameters now (its controls, ``hide``, and any others it was opened with)."""
-        return {k: (v if len(v) > 1 else v[0]) for k in st.query_params for v in [st.query_params.get_all(k)]}
+        """The page's query parameters now: the drawn controls' current values (those not at their
+        default, written as Streamlit writes them), ``hide`` and the pinned values, and any other
+        parameter the page was opened with. Built from the values, not from the URL the server last
+        saw, so the link is right on the very rerun a control changed."""
+        params = {k: (v if len(v) > 1 else v[0]) for k in st.query_params for v in [st.query_params.get_all(k)]
+                  if k not in self._now}
+        for k, (value, default, fmt) in self._now.items():
+            if value is not None and value != default:
+                params[k] = _url_value(value, fmt)
+        return params
 
     def link(self, url_path: str) -> str:
         """The full link of this page with its current settings (relative when the host is unknown)."""
@@ -195,6 +207,23 @@ class Controls:
         st.caption(label + (" (teacher mode: some controls are fixed)" if self.hidden else ""))
         st.code(url, language=None, wrap_lines=True)
         return url
+
+
+def _url_value(value: Any, format_func: Callable | None) -> str | list[str]:
+    """A widget value as Streamlit's binding writes it in the URL (a choice as its label).
+
+    >>> _url_value(0.8, None), _url_value(True, None), _url_value(["a", "b"], str.upper), _url_value(3, None)
+    ('0.8', 'true', ['A', 'B'], '3')
+    """
+    if isinstance(value, (list, tuple)):
+        return [str(_url_value(v, format_func)) for v in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if format_func is not None:
+        return str(format_func(value))
+    if isinstance(value, float):
+        return f"{value:.15g}"
+    return str(value)
 
 
 def teacher_link(url_path: str, values: dict[str, Any], hide: Sequence[str], *, base: str = "") -> str:
