@@ -226,6 +226,21 @@ def _url_value(value: Any, format_func: Callable | None) -> str | list[str]:
     return str(value)
 
 
+def with_hide(link: str, hide: Sequence[str]) -> str:
+    """``link`` (a page's copied link) with its ``hide`` list replaced by ``hide``; the rest kept.
+
+    >>> with_hide("http://h:8501/sparse_train?st-method=rigl&hide=x&run=3", ["st-method"])
+    'http://h:8501/sparse_train?st-method=rigl&run=3&hide=st-method'
+    """
+    from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+    parts = urlsplit(link.strip())
+    params = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != HIDE]
+    if hide:
+        params.append((HIDE, ",".join(hide)))
+    return urlunsplit(parts._replace(query=urlencode(params, safe=",:")))
+
+
 def teacher_link(url_path: str, values: dict[str, Any], hide: Sequence[str], *, base: str = "") -> str:
     """A link opening ``url_path`` with ``values`` pinned and the controls in ``hide`` hidden.
 

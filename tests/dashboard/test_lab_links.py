@@ -146,3 +146,25 @@ def test_every_lesson_button_names_the_lab_controls_it_sets(les, tmp_db):
             if isinstance(shown[k].value, float):
                 got, want = float(got), float(want)
             assert got == want, (les.file, k, shown[k].value, v)
+
+
+@pytest.mark.parametrize("page", ["sparse_train", "sparse_compare", "sparse_sensitivity", "sparse_sae",
+                                  "sparse_quickselection", "graphs_summarize", "graphs_learn", "anomaly_stackvaeg"])
+def test_the_teacher_pages_list_of_lab_controls_names_real_controls(page, tmp_db):
+    from dashboard.components.lab_links import LAB_PAGES
+
+    at = _open(page, **({"st-dataset": "moons"} if page == "sparse_train" else {}))
+    names = {k for k in LAB_PAGES[page][1] if "<" not in k}
+    assert names <= set(_widgets(at)), names - set(_widgets(at))
+
+
+def test_teacher_page_adds_hide_to_a_pasted_lab_link(tmp_db):
+    at = AppTest.from_file(str(ROOT / "dashboard/pages/learn_teacher.py"), default_timeout=60).run()
+    assert not at.exception
+    at.selectbox(key="teach-lab").set_value("sparse_train").run()
+    at.text_input(key="teach-lab-sparse_train-link").set_value(
+        "http://host:8501/sparse_train?st-method=rigl&st-sparsity=0.8&run=4").run()
+    at.multiselect(key="teach-lab-sparse_train-hide").set_value(["st-method", "st-sparsity"]).run()
+    assert not at.exception
+    q = parse_qs(urlparse(at.code[-1].value).query)
+    assert q == {"st-method": ["rigl"], "st-sparsity": ["0.8"], "run": ["4"], "hide": ["st-method,st-sparsity"]}
