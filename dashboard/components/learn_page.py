@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard.components.common import _read, explain
 from dashboard.components.learn_lessons import Lesson, lesson
-from dashboard.components.urlstate import Controls
+from dashboard.components.urlstate import Controls, page_path
 
 
 def start(file: str) -> tuple[Lesson, Controls]:
@@ -41,7 +41,8 @@ def lab_link(page: str, params: dict, *, label: str, note: str = "") -> None:
     ``st-<method>.<parameter>`` (``st-imp.rounds``); a list is one parameter per item (a multiselect).
     """
     query = {k: [str(x) for x in v] if isinstance(v, (list, tuple)) else str(v) for k, v in params.items()}
-    url = f"{page}?{urlencode(query, doseq=True)}"
+    path = page_path(page)  # the default page (Train & prune) lives at the app's root
+    url = (f"{path}?" if path else "./?") + urlencode(query, doseq=True)
     st.link_button(label, url, icon=":material/open_in_new:")
     if note:
         st.caption(note)

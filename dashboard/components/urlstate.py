@@ -34,6 +34,19 @@ HIDE = "hide"
 RESERVED = ("sid", "run", HIDE)  # names owned by others (the job runner) or by teacher mode
 
 
+def page_path(name: str) -> str:
+    """The URL path of page ``dashboard/pages/<name>.py``: "" for the app's default page (Streamlit
+    serves it at the root only; ``/<name>`` would say "Page not found"), else ``name``.
+
+    >>> page_path("sparse_train"), page_path("learn_04_dynamic")
+    ('', 'learn_04_dynamic')
+    """
+    from dashboard.nav import PAGES
+
+    default = next((p.file for p in PAGES if p.default), "")
+    return "" if default.removesuffix(".py") == name else name
+
+
 def hidden_names() -> set[str]:
     """Controls hidden by the URL's ``hide`` list (comma-separated)."""
     raw = st.query_params.get_all(HIDE)
@@ -192,7 +205,7 @@ class Controls:
             if base.endswith(suffix):
                 base = base[: -len(suffix)]
         query = urlencode(self.query(), doseq=True, safe=",:")
-        return f"{base}/{url_path}" + (f"?{query}" if query else "")
+        return f"{base}/{page_path(url_path)}" + (f"?{query}" if query else "")
 
     def link_box(self, url_path: str) -> str:
         """The copy-link box of a lab page, folded under its form (a teacher note when controls are hidden)."""
@@ -252,4 +265,4 @@ def teacher_link(url_path: str, values: dict[str, Any], hide: Sequence[str], *, 
         params[k] = ("true" if v else "false") if isinstance(v, bool) else str(v)
     if hide:
         params[HIDE] = ",".join(hide)
-    return f"{base.rstrip('/')}/{url_path}?" + urlencode(params, safe=",:")
+    return f"{base.rstrip('/')}/{page_path(url_path)}?" + urlencode(params, safe=",:")

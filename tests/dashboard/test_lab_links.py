@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.components.learn_lessons import LESSONS
-from dashboard.components.urlstate import _url_value
+from dashboard.components.urlstate import _url_value, page_path
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = ("selectbox", "radio", "slider", "number_input", "text_input", "checkbox", "multiselect", "toggle")
@@ -131,10 +131,11 @@ def _lesson_links(les) -> list[str]:
 @pytest.mark.parametrize("les", [l for l in LESSONS], ids=lambda l: l.url_path)
 def test_every_lesson_button_names_the_lab_controls_it_sets(les, tmp_db):
     labs = {p.stem for p in (ROOT / "dashboard/pages").glob("*.py")}
-    links = [u for u in _lesson_links(les) if urlparse(u).path.strip("/") in labs]
+    links = [u for u in _lesson_links(les) if (urlparse(u).path.strip("./") or "sparse_train") in labs]
     assert links, f"{les.file}: no button to a lab page"
     for url in links:
-        page, query = urlparse(url).path.strip("/"), parse_qs(urlparse(url).query)
+        page, query = urlparse(url).path.strip("./") or "sparse_train", parse_qs(urlparse(url).query)
+        assert page_path(page) == urlparse(url).path.strip("./")  # the default page is at the root
         at = _open(page, **{k: (v if len(v) > 1 or k.endswith(("methods", "levels")) else v[0])
                             for k, v in query.items()})
         assert not at.exception, (url, at.exception)
