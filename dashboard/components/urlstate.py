@@ -21,7 +21,15 @@ Each call takes the arguments of the ``st.`` function of the same name, with ``k
 (the key is the query parameter's name; keep it short). Streamlit writes a choice as its
 *displayed* label: with a ``format_func`` the link holds the label, so links stay readable only
 when options are shown as they are. A widget inside ``st.columns`` is drawn
-with ``ctl.slider(..., where=col)``. Tabs: ``ctl.tabs(["A", "B"], key="tab")``.
+with ``ctl.slider(..., where=col)``. Tabs: ``ctl.tabs(["A", "B"], key="tab")``. Also
+``text_input``, ``multiselect`` (one parameter per chosen option; a hidden one also reads
+``a,b``), ``toggle``, ``checkbox``, ``number_input``, ``radio``, ``select_slider``,
+``segmented_control``.
+
+The link is built from the drawn controls' current values (not from the URL the server last
+saw), so it is right on the very rerun a control changed. Lab pages show it folded under their
+form with :meth:`Controls.link_box`. The app's default page (Train & prune) lives at the root:
+:func:`page_path` gives a page's real URL path. Uploaded files never travel in a link.
 """
 from __future__ import annotations
 
