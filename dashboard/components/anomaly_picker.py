@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.components.common import data_dir, plain
+from dashboard.components.urlstate import Controls
 from engine.anomaly.datasets import list_smap_channels, list_smd_machines, load_csv
 from engine.anomaly.experiments import StackVAEGConfig
 from engine.anomaly.preflight import data_shape
@@ -51,37 +52,38 @@ def _available() -> dict[str, Path | None]:
     return found
 
 
-def pick_data(key: str) -> dict | None:
+def pick_data(key: str, ctl: Controls | None = None) -> dict | None:
     """Data source and its knobs; None when nothing usable is chosen yet (e.g. no CSV uploaded)."""
+    ctl = ctl or Controls()
     found = _available()
-    kind = st.radio("Data", list(found), format_func=SOURCES.__getitem__, horizontal=True, key=f"{key}-src",
+    kind = ctl.radio("Data", list(found), format_func=SOURCES.__getitem__, horizontal=True, key=f"{key}-src",
                     on_change=_reset_model, args=(key,))
     if kind == "synthetic":
         c = st.columns(5)
         return dict(data="synthetic",
-                    n_channels=int(c[0].number_input("Channels", 2, 100, 12, key=f"{key}-n")),
-                    n_groups=int(c[1].number_input("Groups", 2, 20, 3, key=f"{key}-g")),
-                    length=int(c[2].number_input("Rows (train = test)", 300, 20000, 1500, 100, key=f"{key}-len")),
-                    n_anomalies=int(c[3].number_input("Anomalies", 0, 30, 8, key=f"{key}-an")),
-                    noise=float(c[4].number_input("Noise", 0.0, 2.0, 0.15, 0.05, key=f"{key}-noise")))
+                    n_channels=int(ctl.number_input("Channels", 2, 100, 12, key=f"{key}-n", where=c[0])),
+                    n_groups=int(ctl.number_input("Groups", 2, 20, 3, key=f"{key}-g", where=c[1])),
+                    length=int(ctl.number_input("Rows (train = test)", 300, 20000, 1500, 100, key=f"{key}-len", where=c[2])),
+                    n_anomalies=int(ctl.number_input("Anomalies", 0, 30, 8, key=f"{key}-an", where=c[3])),
+                    noise=float(ctl.number_input("Noise", 0.0, 2.0, 0.15, 0.05, key=f"{key}-noise", where=c[4])))
     if kind == "smd":
         machines = list_smd_machines(found["smd"])
         st.caption("Server Machine Dataset (Su et al., KDD 2019; OmniAnomaly repository, MIT): 38 channels, "
                    "one row per minute, with per-segment interpretation labels.")
         return dict(data="smd", data_dir=str(found["smd"]),
-                    machine=st.selectbox("Machine", machines, key=f"{key}-m"))
+                    machine=ctl.selectbox("Machine", machines, key=f"{key}-m"))
     if kind == "smap":
         st.caption("NASA SMAP telemetry (Hundman et al., KDD 2018, telemanom; via the TranAD repository): "
                    "column 0 is the telemetry, columns 1–24 command flags.")
         chans = list_smap_channels(found["smap"])
         return dict(data="smap", data_dir=str(found["smap"]),
-                    channel=st.selectbox("Channel", chans, index=chans.index("P-1") if "P-1" in chans else 0,
+                    channel=ctl.selectbox("Channel", chans, index=chans.index("P-1") if "P-1" in chans else 0,
                                          key=f"{key}-c"))
     up = st.file_uploader("CSV: one numeric column per channel, optional 0/1 column named label/anomaly",
                           type=["csv", "txt"], key=f"{key}-csv", on_change=_reset_model, args=(key,))
     c = st.columns(2)
-    label = c[0].text_input("Label column (blank: detect)", "", key=f"{key}-lab")
-    frac = float(c[1].slider("Share of rows used for training", 0.1, 0.9, 0.5, 0.05, key=f"{key}-frac"))
+    label = ctl.text_input("Label column (blank: detect)", "", key=f"{key}-lab", where=c[0])
+    frac = float(ctl.slider("Share of rows used for training", 0.1, 0.9, 0.5, 0.05, key=f"{key}-frac", where=c[1]))
     if up is None:
         st.info("Upload a CSV to continue.")
         return None
@@ -100,32 +102,33 @@ def pick_data(key: str) -> dict | None:
     return dict(data="csv", csv_path=str(path), label_column=label, train_fraction=frac)
 
 
-def pick_model(key: str, data: dict, shape: tuple[int, int, int] | None = None) -> dict:
+def pick_model(key: str, data: dict, shape: tuple[int, int, int] | None = None, ctl: Controls | None = None) -> dict:
     """Epochs, window, neighbours, train stride, seed, and two studies of the graph (graph loss off,
     node-embedding start). Defaults are the released setting but shorter, and follow the data: each
     source's own (:data:`SOURCE_DEFAULTS`), a window no longer than half an uploaded series."""
+    ctl = ctl or Controls()
     d = dict(SOURCE_DEFAULTS[data.get("data", "synthetic")])
     if shape is not None and data.get("data") == "csv":
         d["window"] = max(2, min(d["window"], shape[0] // 2))
     c = st.columns(5)
-    epochs = int(c[0].number_input("Epochs", 1, 2000, d["epochs"], key=f"{key}-ep",
+    epochs = int(ctl.number_input("Epochs", 1, 2000, d["epochs"], key=f"{key}-ep", where=c[0],
                                    help="The authors' released setting trains 256 epochs; 20 is an interactive default."))
-    window = int(c[1].number_input("Window w", 2, 500, d["window"], key=f"{key}-w"))
-    k = int(c[2].number_input("Neighbours k", 1, 50, d["k"], key=f"{key}-k"))
-    stride = int(c[3].number_input("Train on every s-th window", 1, 100, d["stride"], key=f"{key}-s",
+    window = int(ctl.number_input("Window w", 2, 500, d["window"], key=f"{key}-w", where=c[1]))
+    k = int(ctl.number_input("Neighbours k", 1, 50, d["k"], key=f"{key}-k", where=c[2]))
+    stride = int(ctl.number_input("Train on every s-th window", 1, 100, d["stride"], key=f"{key}-s", where=c[3],
                                    help="1 = every window, as released. Larger is faster (not in the paper). "
                                         "Defaults: 10 on SMD, 1 elsewhere."))
-    seed = int(c[4].number_input("Seed", 0, 2**31 - 1, 0, key=f"{key}-seed"))
+    seed = int(ctl.number_input("Seed", 0, 2**31 - 1, 0, key=f"{key}-seed", where=c[4]))
     if epochs < 256:
         st.caption(f"{epochs} epochs: shorter than the released 256; set 256 to reproduce the authors' setting.")
     c = st.columns([3, 2], vertical_alignment="center")
-    ablate = c[0].checkbox(
-        "Ablation: switch the graph loss ‖X − ÃX‖² off", key=f"{key}-nograph",
+    ablate = ctl.checkbox(
+        "Ablation: switch the graph loss ‖X − ÃX‖² off", key=f"{key}-nograph", where=c[0],
         help="Not the paper's model. The released loss is smallest with no edges at all, and pairs cut by the ReLU "
              "get no gradient. Without it nothing removes edges between unrelated channels except the "
              "reconstruction, and the graph stays closer to its start (bench/stackvaeg_synthetic.py).")
-    init_std = float(c[1].number_input(
-        "Node-embedding init std", 0.0, 10.0, 1.0, 0.1, key=f"{key}-init",
+    init_std = float(ctl.number_input(
+        "Node-embedding init std", 0.0, 10.0, 1.0, 0.1, key=f"{key}-init", where=c[1],
         help="1 = PyTorch's N(0, 1) start, as released: the tanh saturates, about half of all pairs start at "
              "weight 0 and stay there. A small start (0.1–0.5) begins with every pair alive, so you can watch the "
              "graph loss prune unrelated pairs and then, with more epochs, erode the true ones too. "

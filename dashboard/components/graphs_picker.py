@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import jobs
+from dashboard.components.urlstate import Controls
 from engine.graphs import generators as gen
 
 
@@ -51,47 +52,51 @@ def uploads_dir() -> Path:
     return jobs.store().path.parent / "uploads"
 
 
-def _generator(key: str) -> str:
-    name = st.selectbox("Generator", list(gen.GENERATORS), format_func=lambda k: gen.GENERATORS[k][0],
-                        key=f"{key}-gen")
+def _generator(key: str, ctl: Controls) -> str:
+    name = ctl.selectbox("Generator", list(gen.GENERATORS), key=f"{key}-gen",
+                         help="\n".join(f"- {k}: {v[0]}" for k, v in gen.GENERATORS.items()))
     title, desc, params = gen.GENERATORS[name]
-    st.caption(desc)
+    st.caption(f"{title}. {desc}")
     values = {}
     cols = st.columns(len(params))
     for col, p in zip(cols, params):
         if p.integer:
-            values[p.name] = int(col.number_input(p.label, int(p.low), int(p.high), int(p.default), 1,
-                                                  key=f"{key}-{name}-{p.name}"))
+            values[p.name] = int(ctl.number_input(p.label, int(p.low), int(p.high), int(p.default), 1,
+                                                  key=f"{key}-{name}-{p.name}", where=col))
         else:
-            values[p.name] = float(col.number_input(p.label, p.low, p.high, p.default, 0.01, format="%.3f",
-                                                    key=f"{key}-{name}-{p.name}"))
+            values[p.name] = float(ctl.number_input(p.label, p.low, p.high, p.default, 0.01, format="%.3f",
+                                                    key=f"{key}-{name}-{p.name}", where=col))
     return gen.make_source("generator", name, values)
 
 
-def pick_graph(key: str) -> Choice | None:
-    """Widgets to choose a graph; None until an upload is given. Raises DataError for a bad upload."""
+def pick_graph(key: str, ctl: Controls | None = None) -> Choice | None:
+    """Widgets to choose a graph (bound to the URL: :mod:`urlstate`); None until an upload is given.
+    Raises DataError for a bad upload. Choices are plain names in the URL (``?gs-kind=Generator&gs-gen=sbm``)."""
+    ctl = ctl or Controls()
     kinds = ["Built-in", "Generator", "Upload an edge list"]
     benchmarks = gen.available_benchmarks()
     if benchmarks:
         kinds.append("Benchmark graphs")
-    kind = st.radio("Graph", kinds, horizontal=True, key=f"{key}-kind")
+    kind = ctl.radio("Graph", kinds, horizontal=True, key=f"{key}-kind")
     if kind == "Built-in":
-        name = st.selectbox("Built-in graph", list(gen.BUILTINS), format_func=lambda k: gen.BUILTINS[k][0],
-                            key=f"{key}-builtin")
-        st.caption(gen.BUILTINS[name][1] + " Ships with networkx.")
+        name = ctl.selectbox("Built-in graph", list(gen.BUILTINS), key=f"{key}-builtin",
+                             help="\n".join(f"- {k}: {v[0]}" for k, v in gen.BUILTINS.items()))
+        st.caption(f"{gen.BUILTINS[name][0]}. " + gen.BUILTINS[name][1] + " Ships with networkx.")
         source = gen.make_source("builtin", name)
     elif kind == "Generator":
-        source = _generator(key)
+        source = _generator(key, ctl)
     elif kind == "Benchmark graphs":
-        name = st.selectbox("Benchmark graph", list(benchmarks), format_func=benchmarks.get, key=f"{key}-bench")
-        st.caption(f"Source: {gen.BENCHMARKS[name][1]}. Read from the shared data folder.")
+        name = ctl.selectbox("Benchmark graph", list(benchmarks), key=f"{key}-bench",
+                             help="\n".join(f"- {k}: {v}" for k, v in benchmarks.items()))
+        st.caption(f"{benchmarks[name]}. Source: {gen.BENCHMARKS[name][1]}. Read from the shared data folder.")
         source = gen.make_source("benchmark", name)
     else:
         up = st.file_uploader("Edge list: one `u v` pair per line (SNAP text, TSV or CSV; `#`/`%` comments; "
                               ".gz accepted)", key=f"{key}-upload")
         if up is None:
             st.info("Upload a file to summarize it. Self loops, duplicates and reversed edges are cleaned up, "
-                    "and every repair is listed here.")
+                    "and every repair is listed here. An uploaded file cannot travel in a link: whoever opens "
+                    "this page's link uploads it again.")
             return None
         path, notes = _check_upload(up.getvalue(), up.name)
         source = f"path:{path}"

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard.components.common import _read, explain
 from dashboard.components.learn_lessons import Lesson, lesson
-from dashboard.components.urlstate import Controls
+from dashboard.components.urlstate import Controls, page_path
 
 
 def start(file: str) -> tuple[Lesson, Controls]:
@@ -37,9 +37,12 @@ def lab_link(page: str, params: dict, *, label: str, note: str = "") -> None:
     """A button opening the full lab page (``dashboard/pages/<page>.py``) with these query parameters.
 
     The names are the lab form's widget keys (e.g. ``st-method`` on Train & prune); a lab page reads
-    them once its widgets are bound to the URL (``bind="query-params"``).
+    them once its widgets are bound to the URL (``bind="query-params"``); a method's own setting is
+    ``st-<method>.<parameter>`` (``st-imp.rounds``); a list is one parameter per item (a multiselect).
     """
-    url = f"{page}?{urlencode({k: str(v) for k, v in params.items()})}"
+    query = {k: [str(x) for x in v] if isinstance(v, (list, tuple)) else str(v) for k, v in params.items()}
+    path = page_path(page)  # the default page (Train & prune) lives at the app's root
+    url = (f"{path}?" if path else "./?") + urlencode(query, doseq=True)
     st.link_button(label, url, icon=":material/open_in_new:")
     if note:
         st.caption(note)

@@ -46,6 +46,8 @@ def pick_csv_table(key: str, model: str = "mlp") -> dict:
                           "one is a class)", type=["csv", "txt"], key=f"{key}-table")
     if model != "mlp":
         st.warning("Your own table trains the MLP (the CNN needs images).")
+    st.caption("An uploaded file cannot travel in a link: whoever opens this page's link uploads the table "
+               "again; every other setting comes with the link.")
     if up is None:
         st.info("Upload a CSV to continue. Features are standardised with the training part's mean and "
                 "standard deviation; the rows are split into training, validation and test parts like the other sets.")

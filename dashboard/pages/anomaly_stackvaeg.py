@@ -6,6 +6,7 @@ from dashboard.components.anomaly_picker import check_window, measured_results, 
 from dashboard.components.anomaly_view import draw_run
 from dashboard.components.common import explain, guard, plain
 from dashboard.components.live import live
+from dashboard.components.urlstate import Controls
 from engine.anomaly.experiments import StackVAEGConfig
 from engine.anomaly.preflight import duration_text, measured_rate, preflight
 
@@ -14,15 +15,17 @@ GROUP = "anomaly-stackvaeg"
 st.title("Learned adjacency: StackVAE-G")
 explain("anomaly_intro")
 
+ctl = Controls()
 data = None
 with guard("Cannot use this data"):
-    data = pick_data("av")
+    data = pick_data("av", ctl)
 if data is None:
     st.stop()
 shape = None
 with guard("Cannot read this data"):
     shape = shape_of(data)
-model = pick_model("av", data, shape)
+model = pick_model("av", data, shape, ctl)
+ctl.link_box("anomaly_stackvaeg")
 explain("anomaly_model", expanded=False, title="The model, as the authors released it")
 
 # Pre-flight: everything the page already knows is checked here, before a run is queued.

@@ -5,6 +5,7 @@ from dashboard import jobs
 from dashboard.components.common import explain, guard
 from dashboard.components.gnn_view import draw_run
 from dashboard.components.live import live
+from dashboard.components.urlstate import Controls
 from engine.graphs.gnn_data import available_planetoid, describe_node_source
 from engine.graphs.gnn_experiments import (SPARSIFIER_TITLES, FastRPConfig, GNNConfig, GNNSweepConfig, data_notes,
                                            load_checked)
@@ -16,16 +17,23 @@ explain("gnn_intro")
 graphs = {"generator:csbm": "Contextual SBM (built in: 4 classes × 100 nodes, bag-of-words features)",
           "builtin:karate": "Zachary's karate club (built in: 34 nodes, one-hot features)"}
 graphs.update({f"benchmark:{k}": f"{t} (shared data, Planetoid split)" for k, t in available_planetoid().items()})
+ctl = Controls()
 c1, c2 = st.columns([3, 2])
-source = c1.selectbox("Graph", list(graphs), format_func=graphs.get, key="gl-graph")
-sparsifier = c2.selectbox("Sparsifier", list(SPARSIFIER_TITLES), index=2, format_func=SPARSIFIER_TITLES.get,
-                          key="gl-sparsifier")
+source = ctl.selectbox("Graph", list(graphs), key="gl-graph", where=c1,
+                       help="\n".join(f"- {k}: {v}" for k, v in graphs.items()))
+if ctl.shows("gl-graph"):
+    c1.caption(graphs[source])
+sparsifier = ctl.selectbox("Sparsifier", list(SPARSIFIER_TITLES), index=2, key="gl-sparsifier", where=c2,
+                           help="\n".join(f"- {k}: {v}" for k, v in SPARSIFIER_TITLES.items()))
+if ctl.shows("gl-sparsifier"):
+    c2.caption(SPARSIFIER_TITLES[sparsifier])
 c1, c2, c3 = st.columns([2, 2, 1])
-graph_sparsity = c1.slider("Graph sparsity (share of edges removed)", 0.0, 0.95, 0.5, 0.05, key="gl-gs",
-                           disabled=sparsifier == "none")
-weight_sparsity = c2.slider("Weight sparsity (share of GCN weights zeroed)", 0.0, 0.98, 0.5, 0.02, key="gl-ws",
+graph_sparsity = ctl.slider("Graph sparsity (share of edges removed)", 0.0, 0.95, 0.5, 0.05, key="gl-gs", where=c1,
                             disabled=sparsifier == "none")
-seed = int(c3.number_input("Seed", 0, 2**31 - 1, 0, key="gl-seed"))
+weight_sparsity = ctl.slider("Weight sparsity (share of GCN weights zeroed)", 0.0, 0.98, 0.5, 0.02, key="gl-ws",
+                             where=c2, disabled=sparsifier == "none")
+seed = int(ctl.number_input("Seed", 0, 2**31 - 1, 0, key="gl-seed", where=c3))
+ctl.link_box("graphs_learn")
 
 data = None
 with guard("Cannot use this graph"):

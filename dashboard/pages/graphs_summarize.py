@@ -6,28 +6,32 @@ from dashboard.components.common import explain, guard, plain
 from dashboard.components.graphs_picker import pick_graph
 from dashboard.components.graphs_view import draw_run
 from dashboard.components.live import live
+from dashboard.components.urlstate import Controls
 from engine.graphs.experiments import SSumMConfig, SSumMSweepConfig
 
 st.title("Summarize a graph (SSumM)")
 explain("graphs_intro")
 
+ctl = Controls()
 choice = None
 with guard("Cannot use this graph"):
-    choice = pick_graph("gs")
+    choice = pick_graph("gs", ctl)
 if choice is None:
     st.stop()
 
 c1, c2, c3, c4 = st.columns([3, 2, 1, 1])
-ratio = c1.slider("Size budget (fraction of the input's bits)", 0.01, 0.99, 0.3, 0.01, key="gs-ratio")
-error = c2.radio("Error to minimise", ["l1", "l2"], format_func=str.upper, horizontal=True, key="gs-error")
-iterations = int(c3.number_input("Iterations", 1, 100, 20, key="gs-iter"))
-seed = int(c4.number_input("Seed", 0, 2**31 - 1, 0, key="gs-seed"))
-skip_half = st.checkbox(
-    "Skip density-½ superedges (this project's L1 option, not the paper's)", key="gs-skip-half",
+ratio = ctl.slider("Size budget (fraction of the input's bits)", 0.01, 0.99, 0.3, 0.01, key="gs-ratio", where=c1)
+error = ctl.radio("Error to minimise", ["l1", "l2"], horizontal=True, key="gs-error", where=c2,
+                  help="l1: RE1, the summed absolute error of the reconstruction; l2: RE2, its squared error.")
+iterations = int(ctl.number_input("Iterations", 1, 100, 20, key="gs-iter", where=c3))
+seed = int(ctl.number_input("Seed", 0, 2**31 - 1, 0, key="gs-seed", where=c4))
+skip_half = ctl.checkbox(
+    "Skip density-½ superedges (this project's L1 option, not the paper's)", False, key="gs-skip-half",
     disabled=error != "l1",
     help="In L1 a superedge of density exactly ½ lowers RE1 by nothing (½ and 0 give the same error on "
          "its block) yet costs bits; skipping it leaves those bits to merges. Off = the paper's rule. "
          "See 'How close is this to the authors' SSumM?' below for the measured effect.") and error == "l1"
+ctl.link_box("graphs_summarize")
 
 st.markdown(f"**{plain(choice.title)}** — {choice.nodes:,} nodes, {choice.edges:,} edges "
             f"(average degree {2 * choice.edges / max(choice.nodes, 1):.2f}). Input size "

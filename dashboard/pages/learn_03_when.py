@@ -32,7 +32,7 @@ with guard("reading the methods' recipes"), st.spinner("Reading each method's re
                "kernels) compute cost during training, relative to dense.")
 
 learn_page.question(les)
-learn_page.lab_link("sparse_compare", {"sc-methods": "magnitude,gmp,imp,snip,set,rigl", "sc-epochs": epochs,
+learn_page.lab_link("sparse_compare", {"sc-methods": ["magnitude", "gmp", "imp", "snip", "set", "rigl"], "sc-epochs": epochs,
                                         "sc-ft": finetune},
                     label="Open Accuracy vs sparsity (compare these methods on a real network)")
 learn_page.finish(les, ctl)

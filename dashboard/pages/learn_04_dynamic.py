@@ -47,9 +47,13 @@ with guard("training the network"):
     right.dataframe(pd.DataFrame(rows), hide_index=True, key="l4-table")
 
 learn_page.question(les)
-learn_page.lab_link("sparse_train", {"st-dataset": data, "st-model": "mlp", "st-hidden": hidden,
-                                     "st-method": "rigl" if method == "static" else method, "st-sparsity": sparsity,
-                                     "st-dt": dt},
+lab = "rigl" if method == "static" else method
+lab_params = {"st-dataset": data, "st-model": "mlp", "st-hidden": hidden, "st-method": lab, "st-sparsity": sparsity,
+              f"st-{lab}.update_every": dt, f"st-{lab}.{'zeta' if lab == 'set' else 'drop_fraction'}": alpha,
+              f"st-{lab}.decay": decay}
+if lab == "set":
+    lab_params["st-set.update"] = "steps"  # the lab's SET updates once per epoch by default; here every ΔT steps
+learn_page.lab_link("sparse_train", lab_params,
                     label="Open in Train & prune (torch, the full method)",
                     note="Opens the lab with this data, method and sparsity (the lab's run uses ERK densities and mini-batches).")
 learn_page.finish(les, ctl)

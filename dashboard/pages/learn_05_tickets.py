@@ -33,6 +33,6 @@ with guard("finding the ticket"), st.spinner("Finding a ticket by IMP and traini
                ". All four train the same 400 full-batch Adam steps.")
 
 learn_page.question(les)
-learn_page.lab_link("sparse_train", {"st-method": "imp", "st-sparsity": sparsity, "st-rounds": rounds, "st-rewind": "init"},
+learn_page.lab_link("sparse_train", {"st-method": "imp", "st-sparsity": sparsity, "st-imp.rounds": rounds, "st-imp.rewind": "init"},
                     label="Open in Train & prune (IMP with rewinding on a real network)")
 learn_page.finish(les, ctl)

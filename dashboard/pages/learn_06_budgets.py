@@ -40,6 +40,6 @@ with guard("pruning the network"), st.spinner("Training and pruning (numpy, ~2 s
     st.caption(f"Dense network: {r['dense_accuracy']:.0%} training accuracy. Accuracies after 50 fine-tune steps.")
 
 learn_page.question(les)
-learn_page.lab_link("sparse_train", {"st-method": "magnitude", "st-sparsity": sparsity, "st-scope": "global"},
+learn_page.lab_link("sparse_train", {"st-method": "magnitude", "st-sparsity": sparsity, "st-magnitude.scope": "global"},
                     label="Open in Train & prune (global vs layer-wise magnitude on a real network)")
 learn_page.finish(les, ctl)

@@ -66,6 +66,6 @@ with guard("sampling the schedules"), st.spinner("Sampling the methods' schedule
             y_title="value", shape="hv"), key="l7-decay")
 
 learn_page.question(les)
-learn_page.lab_link("sparse_train", {"st-method": "gmp", "st-sparsity": sparsity, "st-rounds": rounds, "st-dt": dt},
+learn_page.lab_link("sparse_train", {"st-method": "gmp", "st-sparsity": sparsity},
                     label="Open in Train & prune (watch a schedule run)")
 learn_page.finish(les, ctl)

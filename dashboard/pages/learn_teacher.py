@@ -40,3 +40,23 @@ st.subheader("The link")
 st.code(link, language=None, wrap_lines=True)
 st.link_button("Open it", link.removeprefix(base).lstrip("/") if base else link.lstrip("/"),
                icon=":material/open_in_new:")
+
+st.divider()
+st.subheader("Lab pages")
+st.markdown("Every lab page keeps its settings in its link too. Set the page up as the exercise needs, copy the "
+            "link from the box **Link to this page with these settings** under its form, paste it here and "
+            "choose the controls to hide (uploaded files never travel in a link).")
+from dashboard.components.lab_links import LAB_PAGES  # noqa: E402
+from dashboard.components.urlstate import page_path, with_hide  # noqa: E402
+
+lab = st.selectbox("Lab page", list(LAB_PAGES), format_func=lambda p: LAB_PAGES[p][0], key="teach-lab")
+st.dataframe(pd.DataFrame([{"control": label, "URL name": k} for k, label in LAB_PAGES[lab][1].items()]),
+             hide_index=True, key="teach-lab-table")
+pasted = st.text_input("The lab page's link (blank: its defaults)", key=f"teach-lab-{lab}-link")
+lab_hide = st.multiselect("Hide these controls", [k for k in LAB_PAGES[lab][1] if "<" not in k],
+                          key=f"teach-lab-{lab}-hide", help="A method's own setting can be hidden too: add it to "
+                          "the link's hide list by hand, e.g. hide=st-method,st-rigl.drop_fraction.")
+if pasted and page_path(lab) and f"/{lab}" not in pasted:
+    st.warning("That link is not one of this lab page's: choose the page it belongs to above.")
+lab_link = with_hide(pasted or f"{base}/{page_path(lab)}", lab_hide)
+st.code(lab_link, language=None, wrap_lines=True)

@@ -7,6 +7,7 @@ from dashboard import jobs
 from dashboard.components.common import explain, guard
 from dashboard.components.sparse_form import make_config, sweep_form
 from dashboard.components.sparse_view import draw_group
+from dashboard.components.urlstate import Controls
 from engine.sparse.sweep import SweepConfig, sweep_configs
 
 PREFIX = "sweep:"
@@ -14,7 +15,9 @@ PREFIX = "sweep:"
 st.title("Accuracy vs sparsity")
 explain("sparse_compare", expanded=False, title="How to read the curves")
 
-values = sweep_form("sc")
+ctl = Controls()
+values = sweep_form("sc", ctl)
+ctl.link_box("sparse_compare")
 with guard("Cannot start the sweep"):
     config = make_config(SweepConfig, values)
     runs = sweep_configs(config)

@@ -6,6 +6,7 @@ from dashboard.components.common import explain, guard
 from dashboard.components.live import live
 from dashboard.components.sparse_form import make_config, sensitivity_form
 from dashboard.components.sparse_view import draw_run
+from dashboard.components.urlstate import Controls
 from engine.sparse.sweep import SensitivityConfig
 
 GROUP = "sparse-sensitivity"
@@ -13,7 +14,9 @@ GROUP = "sparse-sensitivity"
 st.title("Layer sensitivity")
 explain("sparse_sensitivity")
 
-values = sensitivity_form("ss")
+ctl = Controls()
+values = sensitivity_form("ss", ctl)
+ctl.link_box("sparse_sensitivity")
 with guard("Cannot start the analysis"):
     if st.button("Analyse", type="primary", icon=":material/play_arrow:", key="ss-start"):
         config = make_config(SensitivityConfig, values)

@@ -5,6 +5,7 @@ from dashboard import jobs
 from dashboard.components.common import explain, guard
 from dashboard.components.live import live
 from dashboard.components.sparse_form import make_config, method_card, train_form
+from dashboard.components.urlstate import Controls
 from engine.sparse.config import SparseConfig
 from engine.sparse.methods.registry import METHODS, method_class
 
@@ -13,7 +14,9 @@ GROUP = "sparse-train"
 st.title("Train & prune")
 explain("sparse_intro")
 
-values = train_form("st")
+ctl = Controls()
+values = train_form("st", ctl)
+ctl.link_box("sparse_train")
 with st.expander(f"About {values['method']} and its family"):
     st.markdown(method_card(values["method"]))
     explain("sparse_methods")

@@ -25,7 +25,7 @@ def test_page_loads_with_its_controls(tmp_db):
     assert at.radio(key="gs-kind").value == "Built-in"
     assert at.selectbox(key="gs-builtin").value == "karate"
     assert at.slider(key="gs-ratio").value == 0.3
-    assert at.radio(key="gs-error").options == ["L1", "L2"]
+    assert at.radio(key="gs-error").options == ["l1", "l2"]  # plain names: the link holds them (urlstate)
     assert at.button(key="gs-start") and at.button(key="gs-sweep")
     assert any("34 nodes, 78 edges" in m.value for m in at.markdown)
 
