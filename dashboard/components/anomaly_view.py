@@ -285,10 +285,13 @@ def draw_comparison(result: dict, key: str) -> None:
     if syn and st.radio("Order channels by", ["learned clusters", "true groups"], horizontal=True,
                         key=f"{key}-cmp-order") == "true groups":
         order = [int(i) for i in np.argsort(syn["groups"], kind="stable")]
-    cols = st.columns(3)
-    for col, (name, mat, auc) in zip(cols, (("StackVAE-G Ã", adj, syn.get("adjacency_auroc")),
-                                            ("|correlation|, top-k", graphs["correlation"], syn.get("correlation_auroc")),
-                                            ("Lasso |coefficients|", graphs["lasso"], syn.get("lasso_auroc")))):
+    panels = [("StackVAE-G Ã", adj, syn.get("adjacency_auroc")),
+              ("|correlation|, top-k", graphs["correlation"], syn.get("correlation_auroc")),
+              ("Lasso |coefficients|", graphs["lasso"], syn.get("lasso_auroc"))]
+    if "glasso" in graphs:  # runs recorded before the graphical lasso was added have none
+        panels.append(("Graphical lasso |partial corr.|", graphs["glasso"], syn.get("glasso_auroc")))
+    cols = st.columns(len(panels))
+    for col, (name, mat, auc) in zip(cols, panels):
         title = name + (f" — AUROC {auc:.3f}" if auc is not None else "")
         col.plotly_chart(af.adjacency_heatmap(np.asarray(mat, dtype=float), names, order, title=title, height=380),
                          key=f"{key}-cmp-{name}")
