@@ -1,4 +1,5 @@
-"""AppTest: the StackVAE-G page offers the two named models; the graphical lasso shows in Compare graphs."""
+"""AppTest: the StackVAE-G page offers the two named models; the graphical lasso shows in Compare graphs;
+the scores tab says who wins per protocol."""
 from __future__ import annotations
 
 import os
@@ -36,7 +37,7 @@ def test_compare_graphs_shows_the_graphical_lasso_with_its_auroc(tmp_db):
     from engine.runs.worker import execute_run
 
     config = StackVAEGConfig(n_channels=6, n_groups=2, length=240, n_anomalies=2, window=12, epochs=1, hidden=16,
-                             latent=4, node_dim=6, k=3, batch_size=32, baselines=False)
+                             latent=4, node_dim=6, k=3, batch_size=32)
     store = RunStore()
     rid = store.create_run("stackvaeg", config.to_dict(), seed=0, name="t", group="anomaly-stackvaeg", owner=SID)
     store.mark_running(rid, os.getpid())
@@ -45,3 +46,5 @@ def test_compare_graphs_shows_the_graphical_lasso_with_its_auroc(tmp_db):
     assert not at.exception
     titles = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Graphical lasso" in t and "AUROC" in t for t in titles)
+    wins = [m.value for m in at.markdown if "Who wins on this run" in m.value]
+    assert wins and "best F1 + PA" in wins[0] and "random" in wins[0]
