@@ -100,11 +100,11 @@ method = c[0].radio("Communities", ["louvain", "spectral"], horizontal=True, key
 k_clusters = int(c[1].number_input("Clusters (0 = auto)", 0, 100, 0, key="ai-nc", disabled=method != "spectral",
                                    help="Spectral clustering only; 0 picks the largest eigengap."))
 mode = c[2].radio("Keep edges by", ["top-k per row", "threshold on |weight|"], horizontal=True, key="ai-mode")
-top = float(np.abs(a).max()) or 1.0
+top = float(np.abs(a).max()) or 1.0  # slider keys carry the size and range: a new matrix starts them afresh
 if mode == "top-k per row":
-    top_k, threshold = int(c[3].slider("k", 1, max(1, min(n - 1, 100)), min(5, n - 1), key="ai-k")), None
+    top_k, threshold = int(c[3].slider("k", 1, max(1, min(n - 1, 100)), min(5, n - 1), key=f"ai-k-{n}")), None
 else:
-    threshold, top_k = float(c[3].slider("|weight| ≥", 0.0, top, top / 10, top / 200, key="ai-th", format="%.4g")), None
+    threshold, top_k = float(c[3].slider("|weight| ≥", 0.0, top, top / 10, top / 200, key=f"ai-th-{n}-{top:.6g}", format="%.4g")), None
 if n > J.DENSE_LIMIT:
     st.caption(f"{n:,} channels: communities are found on each channel's {J.SPARSE_K} strongest neighbours of the "
                "full matrix; every other number uses the full matrix.")
@@ -160,7 +160,7 @@ with guard("Cannot compare"):
         if second is not None:
             other = second.matrix
     if other is not None:
-        kc = int(st.number_input("k for top-k edge sets", 1, max(1, n - 1), min(5, n - 1), key="ai-cmp-k"))
+        kc = int(st.number_input("k for top-k edge sets", 1, max(1, n - 1), min(5, n - 1), key=f"ai-cmp-k-{n}"))
         r = J.compare(a, other, k=kc)
         c = st.columns(3)
         c[0].metric("AUROC of |A| vs the other", "–" if r["auroc"] is None else f"{r['auroc']:.3f}",

@@ -56,7 +56,7 @@ def test_csv_upload_shows_readouts_communities_and_exports(tmp_db):
     assert metrics["Channels"] == "9" and metrics["Self-loops"] == "0" and metrics["Negative weights"] == "0"
     assert any("3** communities" in c.value for c in at.caption)  # Louvain finds the three blocks
     assert any("density" in c.value for c in at.caption)
-    at.slider(key="ai-k").set_value(2).run()
+    at.slider(key="ai-k-9").set_value(2).run()
     assert any("Kept **18** edges" in c.value for c in at.caption)
     at.radio(key="ai-method").set_value("spectral").run()
     assert not at.error and any("3** communities" in c.value for c in at.caption)
@@ -72,7 +72,7 @@ def test_comparison_with_a_ground_truth_gives_auroc_jaccard_and_the_edges_only_o
     assert not at.error, _errors(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["AUROC of |A| vs the other"] == "1.000"
-    at.number_input(key="ai-cmp-k").set_value(1).run()
+    at.number_input(key="ai-cmp-k-9").set_value(1).run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Top-1 Jaccard"] == "0.500"  # 9 of the 18 true edges kept, none false
     assert metrics["Edges only here / only there"] == "0 / 9"
@@ -104,6 +104,14 @@ def test_bad_matrices_give_a_clear_message_not_a_traceback(tmp_db, name, blob, m
     assert not at.exception
     assert message in _errors(at), _errors(at)
     assert "Traceback" not in _errors(at) and not any("Unexpected" in e.value for e in at.error)
+
+
+def test_a_smaller_second_upload_resets_the_sliders_instead_of_failing(tmp_db):
+    at = _upload(_page().run(), "g.csv", _csv(_blocks(), [f"s{i}" for i in range(9)]))
+    at.slider(key="ai-k-9").set_value(8).run()
+    at = _upload(at, "small.csv", _csv(_blocks(3, 2), ["a", "b", "c"]))
+    assert not at.exception and not at.error, _errors(at)
+    assert at.slider(key="ai-k-3").value == 2
 
 
 def test_names_that_do_not_match_the_size_are_refused(tmp_db):
