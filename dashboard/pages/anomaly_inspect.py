@@ -85,8 +85,8 @@ with guard("summarising the matrix"):
     c = st.columns(5)
     c[0].metric("Channels", f"{n:,}")
     c[1].metric("Nonzero off-diagonal", f"{s['density']:.1%}")
-    c[2].metric("Symmetric", "yes" if s["symmetric"] else f"no (asym. {s['asymmetry']:.2f})",
-                help="max|A − Aᵀ| / max|A|: 0 means symmetric.")
+    c[2].metric("Symmetric", "yes" if s["symmetric"] else "no", delta=None if s["symmetric"] else
+                f"asymmetry {s['asymmetry']:.2f}", delta_color="off", help="Asymmetry = max|A − Aᵀ| / max|A| (0 = symmetric).")
     c[3].metric("Self-loops", f"{s['self_loops']:,}", help=f"Total |weight| on the diagonal: {s['self_loop_weight']:.4g}")
     c[4].metric("Negative weights", f"{s['negative']:,}",
                 help="Kept and drawn in red; clustering, thresholds and the comparison use |weight|.")
