@@ -136,7 +136,7 @@ with right, guard("drawing the graph"):
         edges = J.edge_indices(a, keep, MAX_GRAPH_EDGES)
         pos = J.layout(keep, a)
         st.plotly_chart(fig.community_graph(pos, edges, names, labels,
-                                            title=f"Kept edges, coloured by community ({len(edges):,} drawn)"),
+                                            title=f"Kept edges by community ({len(edges):,})"),
                         key="ai-graph")
 
 with guard("drawing the distributions"):
