@@ -25,6 +25,7 @@ PAGES: list[PageSpec] = [
     PageSpec("Graphs", "graphs_summarize.py", "Summarize (SSumM)", ":material/hub:"),
     PageSpec("Graphs", "graphs_learn.py", "Sparsify for learning", ":material/model_training:"),
     PageSpec("Time series", "anomaly_stackvaeg.py", "Learned adjacency (StackVAE-G)", ":material/timeline:"),
+    PageSpec("Time series", "anomaly_inspect.py", "Inspect an adjacency", ":material/grid_view:"),
     PageSpec("Runs", "runs.py", "All runs", ":material/history:"),
     PageSpec("Learn", "learn.py", "Course & concepts", ":material/school:"),
     PageSpec("Learn", "learn_01_storage.py", "1 · Storing sparse matrices", ":material/storage:"),

@@ -137,6 +137,32 @@ def pick_model(key: str, data: dict, shape: tuple[int, int, int] | None = None, 
                 graph_weight=0.0 if ablate else 1.0, node_init_std=init_std)
 
 
+VARIANTS = {"released": "StackVAE-G as released (the paper's model)",
+            "graph": "Graph-faithful variant (this project's change)"}
+
+
+def pick_variant(key: str, ctl=None) -> str:
+    """Which of the two named models to train: the released StackVAE-G or this project's
+    graph-faithful variant (:mod:`engine.anomaly.stackvae_g`, ``variant="graph"``). With ``ctl``
+    (:class:`dashboard.components.urlstate.Controls`) the choice lives in the page's link, by its
+    plain name (``released`` / ``graph``)."""
+    help_text = " · ".join(f"{k}: {v}" for k, v in VARIANTS.items())
+    if ctl is not None:
+        variant = ctl.radio("Model", list(VARIANTS), horizontal=True, key=f"{key}-variant", help=help_text)
+    else:
+        variant = st.radio("Model", list(VARIANTS), format_func=VARIANTS.__getitem__, horizontal=True,
+                           key=f"{key}-variant")
+    if variant == "graph":
+        st.caption("Not the paper's model: two changes of this project, made because the released model loses true "
+                   "edges. (a) The graph loss leaves each channel out of its own reconstruction, "
+                   "‖X − (Ã − diag)·X‖² with Ã renormalised without the self-loop, so an empty graph no longer "
+                   "minimises it; (b) the node embeddings start small, N(0, 0.1²) (when the init std above is left "
+                   "at 1), so no pair starts cut by the ReLU. Together they recover the synthetic groups "
+                   "(mean AUROC 0.99 vs 0.80 for the released model, 12 channels, 30 epochs); detection is "
+                   "unchanged within noise. Same 151,930 parameters for 38 channels (bench/stackvaeg_synthetic.py).")
+    return variant
+
+
 def check_window(data: dict, window: int) -> None:
     """Raise DataError early when a synthetic series is shorter than the window."""
     if data.get("data") == "synthetic" and data["length"] < window:

@@ -19,6 +19,7 @@ from dashboard.components.figures import heatmap_live, line_chart
 from engine.anomaly import export
 from engine.anomaly.experiments import cluster_order, top_edges
 from engine.anomaly.interpret import channel_contributions
+from engine.anomaly.metrics import protocol_winners
 from engine.runs.store import Run, RunStore
 
 METHOD_ORDER = ("StackVAE-G", "Random", "PCA", "IsolationForest")
@@ -228,6 +229,16 @@ def draw_scores(result: dict, arrays: dict, key: str, run_id: int = 0,
                     "scores; *best F1* picks the best threshold with hindsight):")
         table = _metrics_table(result).map(lambda v: "–" if pd.isna(v) else f"{v:.3f}")
         st.dataframe(table, width="stretch")
+        wins = protocol_winners(result["metrics"])
+        if wins:
+            st.markdown("**Who wins on this run, per protocol** (random excluded): " + "; ".join(
+                f"{w['protocol']}: **{w['winner']}** {w['value']:.3f}"
+                + (f" (then {w['runner_up']} {w['runner_up_value']:.3f})" if w["runner_up"] else "")
+                + (f", random {w['random']:.3f}" if w["random"] is not None else "") for w in wins) + ".")
+            st.caption("Without point adjustment (F1 at POT, best F1, AUROC, AUPRC) the learned model is often only "
+                       "level with PCA, e.g. on SMD; point adjustment counts a whole labelled segment as found when "
+                       "one step of it is flagged, which is why random scores reach PA-F1 ≈ 0.7–0.8 here. Read the "
+                       "PA columns beside random's, not on their own.")
         pa_k = pd.DataFrame({name: result["metrics"][name]["pa_k"]["f1"] for name in result["metrics"]},
                             index=result["metrics"]["StackVAE-G"]["pa_k"]["ks"])
         long = pa_k.rename_axis("K").reset_index().melt(id_vars="K", var_name="method", value_name="F1")
@@ -285,10 +296,13 @@ def draw_comparison(result: dict, key: str) -> None:
     if syn and st.radio("Order channels by", ["learned clusters", "true groups"], horizontal=True,
                         key=f"{key}-cmp-order") == "true groups":
         order = [int(i) for i in np.argsort(syn["groups"], kind="stable")]
-    cols = st.columns(3)
-    for col, (name, mat, auc) in zip(cols, (("StackVAE-G Ã", adj, syn.get("adjacency_auroc")),
-                                            ("|correlation|, top-k", graphs["correlation"], syn.get("correlation_auroc")),
-                                            ("Lasso |coefficients|", graphs["lasso"], syn.get("lasso_auroc")))):
+    panels = [("StackVAE-G Ã", adj, syn.get("adjacency_auroc")),
+              ("|correlation|, top-k", graphs["correlation"], syn.get("correlation_auroc")),
+              ("Lasso |coefficients|", graphs["lasso"], syn.get("lasso_auroc"))]
+    if "glasso" in graphs:  # runs recorded before the graphical lasso was added have none
+        panels.append(("Graphical lasso |partial corr.|", graphs["glasso"], syn.get("glasso_auroc")))
+    cols = st.columns(len(panels))
+    for col, (name, mat, auc) in zip(cols, panels):
         title = name + (f" — AUROC {auc:.3f}" if auc is not None else "")
         col.plotly_chart(af.adjacency_heatmap(np.asarray(mat, dtype=float), names, order, title=title, height=380),
                          key=f"{key}-cmp-{name}")

@@ -2,7 +2,8 @@
 import streamlit as st
 
 from dashboard import jobs
-from dashboard.components.anomaly_picker import check_window, measured_results, pick_data, pick_model, shape_of
+from dashboard.components.anomaly_picker import (check_window, measured_results, pick_data, pick_model,
+                                                 pick_variant, shape_of)
 from dashboard.components.anomaly_view import draw_run
 from dashboard.components.common import explain, guard, plain
 from dashboard.components.live import live
@@ -25,6 +26,7 @@ shape = None
 with guard("Cannot read this data"):
     shape = shape_of(data)
 model = pick_model("av", data, shape, ctl)
+model["variant"] = pick_variant("av", ctl)
 ctl.link_box("anomaly_stackvaeg")
 explain("anomaly_model", expanded=False, title="The model, as the authors released it")
 
@@ -54,7 +56,8 @@ with guard("Cannot start the run"):
                                                 name=f"StackVAE-G · {what} · {model['epochs']} epochs"
                                                 + (" · no graph loss (ablation)" if not model["graph_weight"] else "")
                                                 + (f" · init std {model['node_init_std']:g}"
-                                                   if model["node_init_std"] != 1.0 else ""))
+                                                   if model["node_init_std"] != 1.0 else "")
+                                                + (" · graph-faithful variant" if model["variant"] == "graph" else ""))
 
 with guard("showing the run"):
     if jobs.page_run("av-run", "stackvaeg", GROUP, match={"data": data["data"]}) is not None:

@@ -407,3 +407,37 @@ def evaluate(test_scores, labels, *, train_scores, channel_scores=None, interpre
 
 def _none_if_nan(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
+
+
+PROTOCOLS = (("F1 at the POT threshold", ("pot", "point", "f1")), ("best F1", ("best_f1", "f1")),
+             ("best F1 + PA", ("best_f1_pa", "f1")), ("PA%K AUC", ("pa_k", "auc")), ("AUROC", ("auroc",)),
+             ("AUPRC", ("auprc",)))
+
+
+def protocol_winners(metrics: dict) -> list[dict]:
+    """Which method scores highest under each protocol of one run (an :func:`evaluate` dict per
+    method), with the runner-up and how far random gets, so a page can say who wins where.
+
+    >>> m = {"StackVAE-G": {"best_f1": {"f1": 0.4}, "best_f1_pa": {"f1": 0.86}},
+    ...      "PCA": {"best_f1": {"f1": 0.6}, "best_f1_pa": {"f1": 0.88}},
+    ...      "Random": {"best_f1": {"f1": 0.3}, "best_f1_pa": {"f1": 0.80}}}
+    >>> [(w["protocol"], w["winner"], w["random"]) for w in protocol_winners(m)]
+    [('best F1', 'PCA', 0.3), ('best F1 + PA', 'PCA', 0.8)]
+    """
+    out = []
+    for title, path in PROTOCOLS:
+        values = {}
+        for name, m in metrics.items():
+            v = m
+            for key in path:
+                v = v.get(key) if isinstance(v, dict) else None
+            if isinstance(v, (int, float)) and np.isfinite(v):
+                values[name] = float(v)
+        ranked = sorted((n for n in values if n != "Random"), key=lambda n: -values[n])
+        if not ranked:
+            continue
+        out.append({"protocol": title, "winner": ranked[0], "value": values[ranked[0]],
+                    "runner_up": ranked[1] if len(ranked) > 1 else None,
+                    "runner_up_value": values[ranked[1]] if len(ranked) > 1 else None,
+                    "random": values.get("Random")})
+    return out

@@ -138,3 +138,28 @@ def test_adjacency_auroc_is_one_for_perfect_and_zero_for_inverted_graph():
     assert I.adjacency_auroc(1 - truth, truth) == 0.0
     with pytest.raises(DataError):
         I.adjacency_auroc(np.ones((3, 3)), np.zeros((3, 3)))
+
+
+def test_graphical_lasso_recovers_a_sparse_chain_that_correlation_blurs():
+    # A chain x0 -> x1 -> x2 -> x3: every pair correlates, but only neighbours are conditionally dependent.
+    rng = np.random.default_rng(0)
+    x = [rng.normal(size=2000)]
+    for _ in range(3):
+        x.append(0.8 * x[-1] + 0.6 * rng.normal(size=2000))
+    X = np.c_[tuple(x)]
+    G = I.glasso_graph(X)
+    assert np.allclose(G, G.T) and np.all(np.diag(G) == 0)
+    chain = np.zeros((4, 4), int)
+    for i in range(3):
+        chain[i, i + 1] = chain[i + 1, i] = 1
+    assert I.adjacency_auroc(G, chain) == 1.0
+    assert G[0, 3] < 0.05 and G[0, 1] > 0.4
+    C = np.abs(np.corrcoef(X, rowvar=False))
+    assert C[0, 3] > 0.3  # correlation links the chain's ends
+
+
+def test_graphical_lasso_leaves_constant_channels_empty():
+    rng = np.random.default_rng(1)
+    X = np.c_[rng.normal(size=300), np.ones(300), rng.normal(size=300)]
+    G = I.glasso_graph(X)
+    assert np.all(G[1] == 0) and np.all(G[:, 1] == 0)
