@@ -115,25 +115,29 @@ def test_two_readers_while_a_run_writes(tmp_db):
     seen: list[list[int]] = [[], []]
     errors: list[Exception] = []
 
+    deadline = time.monotonic() + 60
+
     def read(k):
         reader = RunStore(tmp_db)
         try:
-            while proc.is_alive() or len(seen[k]) == 0 or seen[k][-1] < n:
+            while time.monotonic() < deadline:   # bounded: a writer that died must not leave a spinning thread
+                alive = proc.is_alive()
                 df = reader.metrics(rid)
                 seen[k].append(len(df))
                 # a reader never sees a half-written batch: values are 0..len-1 in order
                 assert df["value"].tolist() == [float(i) for i in range(len(df))]
-                if len(df) == n:
+                if len(df) == n or not alive:
                     break
         except Exception as err:  # noqa: BLE001
             errors.append(err)
 
-    threads = [threading.Thread(target=read, args=(k,)) for k in range(2)]
+    threads = [threading.Thread(target=read, args=(k,), daemon=True) for k in range(2)]
     for t in threads:
         t.start()
     proc.join(60)
     for t in threads:
         t.join(60)
+    assert proc.exitcode == 0, f"the writer process failed (exit code {proc.exitcode})"
     assert not errors, errors
     assert all(s[-1] == n for s in seen)
     assert all(s == sorted(s) for s in seen)  # monotone: readers saw progress, never a rollback
