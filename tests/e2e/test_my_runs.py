@@ -70,7 +70,8 @@ def test_two_sessions_each_see_only_their_own_run(browser, app_url, app_db, shot
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and any(store.get_run(r).active for r in (run_a, run_b)):
             time.sleep(0.5)
-        assert {store.get_run(r).status for r in (run_a, run_b)} == {"cancelled"}
+        statuses = {store.get_run(r).status for r in (run_a, run_b)}
+        assert statuses <= {"cancelled", "finished"} and "cancelled" in statuses, statuses  # stopped, never failed
         assert a.get_by_text("Unexpected error").count() == 0 and b.get_by_text("Unexpected error").count() == 0
     finally:
         ctx_a.close()
