@@ -146,12 +146,16 @@ def _replacement(module: nn.Module, backend: str) -> nn.Module:
 
 
 
-def _forward_order(model: nn.Module, input_shape: tuple[int, ...]) -> list[tuple[str, nn.Module]]:
-    """Linear/Conv2d layers in the order the forward pass calls them (each once)."""
-    order: list[str] = []
-    targets = dict(_targets(model))
-    hooks = [mod.register_forward_hook(lambda mod, inp, out, name=name: order.append(name))
-             for name, mod in targets.items()]
+def _trace(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str, torch.Size]:
+    """One forward pass on a zero input: each Linear/Conv2d layer's output shape, in call order."""
+    shapes: dict[str, torch.Size] = {}
+
+    def record(name: str):
+        def hook(mod, inp, out) -> None:   # returns None: the output is left as it is
+            shapes.setdefault(name, out.shape)
+        return hook
+
+    hooks = [mod.register_forward_hook(record(name)) for name, mod in _targets(model)]
     was_training = model.training
     try:
         model.eval()
@@ -163,7 +167,13 @@ def _forward_order(model: nn.Module, input_shape: tuple[int, ...]) -> list[tuple
         for h in hooks:
             h.remove()
         model.train(was_training)
-    return [(n, targets[n]) for n in dict.fromkeys(order)]
+    return shapes
+
+
+def _forward_order(model: nn.Module, input_shape: tuple[int, ...]) -> list[tuple[str, nn.Module]]:
+    """Linear/Conv2d layers in the order the forward pass calls them (each once)."""
+    targets = dict(_targets(model))
+    return [(n, targets[n]) for n in _trace(model, input_shape)]
 
 
 def _consumer_slices(producer: nn.Module, consumer: nn.Module) -> int | None:
@@ -329,20 +339,7 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...]) -> dict:
     >>> f["dense_macs"], f["sparse_macs"], f["ratio"]
     (10, 4, 2.5)
     """
-    shapes: dict[str, torch.Size] = {}
-    hooks = [mod.register_forward_hook(lambda mod, inp, out, name=name: shapes.__setitem__(name, out.shape))
-             for name, mod in _targets(model)]
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(torch.zeros(1, *input_shape))
-    except RuntimeError as err:
-        raise ConfigError(f"The model cannot run on one input of shape {tuple(input_shape)}: {err}") from None
-    finally:
-        for h in hooks:
-            h.remove()
-        model.train(was_training)
+    shapes = _trace(model, input_shape)
     layers = []
     for name, mod in _targets(model):
         if name not in shapes:
