@@ -76,7 +76,9 @@ def start(kind: str, config: Config, *, name: str | None = None, group: str | No
     not queue a second run: the run already going is returned, and a note says so.
     """
     run_id, created = runner().submit_once(kind, config, name=name, group=group, owner=session_id())
-    if not created:
+    if created:
+        runner().await_first_report(run_id)  # a warm worker's first picture then draws in this rerun
+    else:
         st.session_state[_NOTICE_STATE] = (f"Run #{run_id} with these settings is already queued or running "
                                            "for you; it is shown instead of starting a second one.")
     if st.query_params.get(RUN_PARAM) is not None:  # the page now shows the user's own run, not the linked one

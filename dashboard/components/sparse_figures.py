@@ -209,6 +209,35 @@ def sparsity_bars(layers: list[str], sparsity: list[float], targets: list[float 
     return fig
 
 
+def plan_bars(plan: dict, *, height: int | None = None) -> go.Figure:
+    """Before the run: each layer's size (grey) and what the method keeps of it (blue) where it sets a
+    per-layer target; a global criterion gets the size only, and the note says why."""
+    units = plan["counts"] == "units"
+    labels = [short(r["name"]) for r in plan["layers"]]
+    size = [r["units"] if units else r["weights"] for r in plan["layers"]]
+    what = "units" if units else "weights"
+    shape = ["×".join(map(str, r["shape"])) for r in plan["layers"]]
+    fig = go.Figure(go.Bar(x=size, y=labels, orientation="h", name=f"{what} now", marker_color="#c9ced6",
+                           customdata=shape, hovertemplate="%{y} (%{customdata}): %{x:,} " + what + "<extra></extra>"))
+    targets = [r["target"] for r in plan["layers"]]
+    if any(t is not None for t in targets):
+        kept = [None if t is None else round(n * (1 - t)) for n, t in zip(size, targets)]
+        text = [("kept: the classes" if units else "") if t is None else f"keeps {1 - t:.0%}" for t in targets]
+        fig.add_trace(go.Bar(x=kept, y=labels, orientation="h", name="the method keeps", marker_color=KEPT,
+                             text=text, textposition="outside", cliponaxis=False,
+                             hovertemplate="%{y}: keeps %{x:,} " + what + "<extra></extra>"))
+        note = "the method's target per layer"
+    else:
+        note = (f"a global criterion decides each layer's share of the {plan['requested']:.0%} during the run"
+                if plan["method"] != "dense" else "dense: nothing is pruned")
+    fig.update_layout(title=f"Layers to prune: {plan['weights']:,} weights — {note}", title_font_size=12,
+                      barmode="overlay", margin=dict(MARGIN, t=28, b=4), height=height or 62 + 26 * len(labels),
+                      xaxis=dict(rangemode="tozero", tickformat="~s"), yaxis_autorange="reversed",
+                      legend=dict(orientation="v", x=1.0, xanchor="left", y=1), showlegend=len(fig.data) > 1,
+                      uirevision="plan")
+    return fig
+
+
 def extent(points: np.ndarray) -> tuple[float, float, float, float]:
     """The decision grid's extent, as ``engine.sparse.train.grid_extent`` computes it from the training points."""
     lo, hi = points[:, :2].min(0), points[:, :2].max(0)

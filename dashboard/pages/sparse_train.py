@@ -21,9 +21,26 @@ with st.expander(f"About {values['method']} and its family"):
     st.markdown(method_card(values["method"]))
     explain("sparse_methods")
 
+start_col, plan_col = st.columns([1, 5], vertical_alignment="center")
+with plan_col, guard("showing what the run will prune"):
+    # the plan needs no torch (the pre-flight's shapes); drawing it also loads the browser's chart
+    # code before the click, so the first live picture does not wait for it (bench/click_to_picture.py)
+    from engine.errors import SparsityLabError
+    from engine.sparse.ledger import plan
+
+    try:
+        layers = plan(make_config(SparseConfig, values))
+    except SparsityLabError as err:
+        layers = None
+        st.warning(f"These settings cannot run: {err}", icon=":material/warning:")
+    if layers is not None:
+        from dashboard.components.sparse_figures import plan_bars
+
+        st.plotly_chart(plan_bars(layers), key="st-plan")
+
 with guard("Cannot start the run"):
     checking = st.empty()  # the spinner's slot exists on every rerun: the run view below never shifts (no faded copies)
-    if st.button("Train", type="primary", icon=":material/play_arrow:", key="st-start"):
+    if start_col.button("Train", type="primary", icon=":material/play_arrow:", key="st-start"):
         config = make_config(SparseConfig, values)
         with checking, st.spinner("Checking data and model…"):
             from engine.sparse.preflight import check

@@ -203,6 +203,24 @@ class JobRunner:
         self.poll()
         return run_id, created
 
+    def await_first_report(self, run_id: int, timeout: float = 0.5) -> bool:
+        """Wait up to ``timeout`` s for a running run's first metric or snapshot; True once it has one.
+
+        A warm worker reports within ~0.05 s of the submit (``bench/click_to_picture.py``), so the page
+        that started the run can draw its first picture in the same rerun instead of one poll later.
+        A queued run (no free worker) returns at once.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            run = self.store.find_run(run_id)
+            if run is None or run.status != "running":
+                return False
+            if self.store.has_reports(run_id):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
     def cancel(self, run_id: int) -> None:
         """Ask the run to stop (it checks every step); terminate it if it has not within 2 s."""
         self.store.request_cancel(run_id)

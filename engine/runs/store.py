@@ -467,6 +467,12 @@ class RunStore:
     def metric_names(self, run_id: int) -> list[str]:
         return [r[0] for r in self._query("SELECT DISTINCT name FROM metrics WHERE run_id=? ORDER BY name", (run_id,))]
 
+    def has_reports(self, run_id: int) -> bool:
+        """Whether the run has reported any metric or snapshot yet."""
+        rows = self._query("SELECT EXISTS(SELECT 1 FROM snapshots WHERE run_id=?) OR "
+                           "EXISTS(SELECT 1 FROM metrics WHERE run_id=?)", (run_id, run_id))
+        return bool(rows[0][0])
+
     def snapshot_names(self, run_id: int) -> list[str]:
         return [r[0] for r in self._query("SELECT DISTINCT name FROM snapshots WHERE run_id=? ORDER BY name", (run_id,))]
 

@@ -122,3 +122,40 @@ def warnings(ledger: dict) -> list[str]:
         if no_out:
             out.append(f"{r['name']}: {no_out} of {r['units']} units have no outgoing weight (nothing reads them).")
     return out
+
+
+def plan(config) -> dict | None:
+    """What a run of ``config`` will prune, before it runs: each layer's shape and the method's target.
+
+    From the torch-free pre-flight (:func:`engine.sparse.preflight.check`, which raises the same
+    ``ConfigError`` / ``DataError`` the run would); ``None`` when only reading the data tells the
+    shapes (CSV). ``target`` is on the method's axis (fraction of weights, or of units for
+    structured pruning); ``None`` where a global criterion decides each layer's share during the run.
+
+    >>> from engine.sparse.config import SparseConfig
+    >>> p = plan(SparseConfig(method="gmp", sparsity=0.8))
+    >>> [(r["name"], r["shape"], r["weights"], r["target"]) for r in p["layers"]]
+    [('layers.0.weight', [256, 64], 16384, 0.8), ('layers.1.weight', [256, 256], 65536, 0.8), ('layers.2.weight', [10, 256], 2560, 0.8)]
+    >>> p["weights"], plan(SparseConfig(method="magnitude"))["layers"][0]["target"] is None
+    (84480, True)
+    """
+    from engine.sparse.preflight import check
+
+    if config.dataset == "csv":
+        return None  # the width of a CSV is known once it is read: the run's own check tells
+    shapes = check(config)
+    if shapes is None:
+        return None
+    cls = config.method_class
+    params = config.method_params
+    per_layer = config.method != "dense" and bool(cls.has_layer_targets(params))
+    targets = (cls.layer_targets(shapes, config.requested, params) or {}) if per_layer else {}
+    layers = []
+    for name, shape in shapes.items():
+        weights = int(np.prod(shape))
+        target = targets.get(name)
+        layers.append({"name": name, "shape": list(shape), "weights": weights, "units": int(shape[0]),
+                       "target": None if target is None else round(float(target), 4)})
+    return {"method": config.method, "counts": cls.counts, "axis": cls.axis(), "per_layer_targets": per_layer,
+            "requested": round(float(config.requested), 6), "layers": layers,
+            "weights": sum(r["weights"] for r in layers)}

@@ -187,3 +187,26 @@ def test_the_form_draws_the_methods_schema_and_records_its_paper_defaults(queue_
     assert not at.exception and not at.error, [e.value for e in at.error]
     (run,) = RunStore(queue_only.store.path).list_runs()
     assert run.config["method_params"] == SparseConfig(method=method).method_params
+
+
+def test_the_layers_to_prune_are_drawn_before_any_run_and_follow_the_form(queue_only):
+    import json
+
+    at = _page().run()
+    charts = [c for c in at.get("plotly_chart")]
+    assert len(charts) == 1 and not at.exception  # the plan, before a run exists
+    spec = json.loads(charts[0].proto.spec)
+    assert "84,480 weights" in spec["layout"]["title"]["text"]
+    assert len(spec["data"]) == 1  # global magnitude: no per-layer target, sizes only
+    at.selectbox(key="st-method").set_value("gmp").run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [t["name"] for t in spec["data"]] == ["weights now", "the method keeps"]
+    assert RunStore(queue_only.store.path).list_runs() == []
+
+
+def test_impossible_settings_are_named_before_the_click(queue_only):
+    at = _page().run()
+    at.text_input(key="st-hidden").set_value("256,abc").run()
+    assert not at.exception
+    assert any("whole numbers" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert not at.get("plotly_chart")

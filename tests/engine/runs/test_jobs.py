@@ -318,3 +318,23 @@ def test_queueing_a_run_imports_no_torch_in_the_calling_process(tmp_db):
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3],
                          capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["False", "queued"], out.stderr[-2000:]
+
+
+def test_await_first_report_returns_at_once_for_a_queued_run_and_sees_a_report(tmp_path):
+    import time as _time
+
+    from engine.runs.jobs import JobRunner
+    from engine.runs.toy import ToyConfig
+
+    runner = JobRunner(tmp_path / "runs.db", background=False, warm=0)
+    runner._start_queued = lambda: None  # nothing starts: the run stays queued
+    try:
+        rid = runner.submit("toy", ToyConfig())
+        t0 = _time.monotonic()
+        assert runner.await_first_report(rid, timeout=2.0) is False
+        assert _time.monotonic() - t0 < 0.5
+        runner.store.mark_running(rid, 0)
+        runner.store.add_metrics(rid, [(1, "loss", 0.5)])
+        assert runner.await_first_report(rid, timeout=2.0) is True
+    finally:
+        runner.shutdown()

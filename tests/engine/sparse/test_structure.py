@@ -131,3 +131,17 @@ def test_prepare_refuses_per_layer_settings_it_would_ignore():
     sp = method_class("magnitude")(sparsity=0.5)
     with pytest.raises(ConfigError, match="only 'tensor_fqn'"):
         sp.prepare(MLP(4, (8,), 2), [{"tensor_fqn": "layers.0.weight", "sparsity_level": 0.5}])
+
+
+def test_plan_gives_each_layer_the_method_target_before_the_run():
+    from engine.sparse.config import SparseConfig
+    from engine.sparse.ledger import plan
+
+    erk = plan(SparseConfig(method="rigl", sparsity=0.9))
+    targets = [r["target"] for r in erk["layers"]]
+    assert erk["per_layer_targets"] and len(set(targets)) > 1  # ERK: each layer its own density
+    kept = sum(r["weights"] * (1 - r["target"]) for r in erk["layers"])
+    assert abs(kept / erk["weights"] - 0.1) < 0.01  # ... and 10 % of the weights in all
+    units = plan(SparseConfig(method="structured", sparsity=0.5))
+    assert units["counts"] == "units" and [r["target"] for r in units["layers"]] == [0.5, 0.5, None]
+    assert plan(SparseConfig(dataset="csv", data_path="/nonexistent.csv")) is None
