@@ -121,17 +121,20 @@ def live(run_id: int, draw: Callable[[RunStore, Run], None], *, key: str, interv
         cols = st.columns([5, 1])
         with cols[0]:
             status_line(run)
-        bar = st.empty()  # one slot, running or not: what is drawn below keeps its place when the run ends
+        # fixed slots, running or not: the note (queue place or time left) may be empty or not, the
+        # progress bar goes when the run ends, and what is drawn below keeps its place in both cases
+        note, bar, body = st.container(), st.empty(), st.container(key=f"live-{key}")
         if run.active:
             with cols[1]:
                 if st.button("Cancel", key=f"{key}-cancel-{run_id}", icon=":material/stop:"):
                     jobs.cancel(run_id)
-            if run.status == "queued":
-                queue_note(run)
-            else:
-                running_note(run)
+            with note:
+                if run.status == "queued":
+                    queue_note(run)
+                else:
+                    running_note(run)
             bar.progress(run.fraction, text=f"step {run.step} / {run.total or '?'}")
-        with guard("drawing the run"):
+        with body, guard("drawing the run"):
             draw(store, run)
         if every is not None and not run.active:
             st.rerun()  # the run ended: redraw the page once, without polling

@@ -103,37 +103,46 @@ def draw_sparse(store: RunStore, run: Run) -> None:
     target = res.get("requested_sparsity", requested_sparsity(cfg))
     rows, ledger = run_ledger(cfg, res, {k: v[1] for k, v in masks.items()})
     final = None if run.active else _final_step(res, masks)
-    _headline(run, df, res, rows, target, ledger)
-    note = st.empty()  # the same slot live and finished, so the figures below keep their places
+    # One container per section, always in this order: a section whose element count changes between
+    # redraws (a warning more, a caption less) cannot shift the sections below it, so the browser
+    # updates every chart in place instead of drawing a new one beside a faded old copy.
+    head, note, curves, mask_box, ledger_box, weight_box, boundary_box, tail = (st.container() for _ in range(8))
+    with head:
+        _headline(run, df, res, rows, target, ledger)
     if final is not None:
         note.caption(f"Every figure below shows the finished run's final state (step {final:,}) unless its title "
-                   "names another step.")
+                     "names another step.")
     if not df.empty:
-        a, b = st.columns(2)
+        a, b = curves.columns(2)
         a.plotly_chart(sf.curves(df, ["train/loss"], title="Training loss", y_title="cross-entropy"), key=f"{key}-loss")
         acc = [n for n in ("train/accuracy", "val/accuracy", "soup/val_accuracy") if n in set(df["name"])]
         b.plotly_chart(sf.curves(df, acc, title="Accuracy", y_title="accuracy", y_range=(0, 1.02)), key=f"{key}-acc")
     if masks:
-        _masks(store, run, masks, key, final)
-    if ledger:
-        left, right = st.columns([3, 2])
-        left.plotly_chart(ledger_bars(ledger), key=f"{key}-bars")
-        with right:
-            explain("sparse_ledger")
-        ledger_table(ledger, res)
-    elif rows:
-        left, right = st.columns([3, 2])
-        left.plotly_chart(sf.sparsity_bars([r["name"] for r in rows], [1 - r["density"] for r in rows],
-                                           [None if r.get("target_density") is None else 1 - r["target_density"]
-                                            for r in rows], requested=target), key=f"{key}-bars")
-        with right:
-            explain("sparse_ledger")
-        _ledger(rows, res)
-    _weights(store, run, key, final)
-    _boundary(store, run, key)
+        with mask_box:
+            _masks(store, run, masks, key, final)
+    with ledger_box:
+        if ledger:
+            left, right = st.columns([3, 2])
+            left.plotly_chart(ledger_bars(ledger), key=f"{key}-bars")
+            with right:
+                explain("sparse_ledger")
+            ledger_table(ledger, res)
+        elif rows:
+            left, right = st.columns([3, 2])
+            left.plotly_chart(sf.sparsity_bars([r["name"] for r in rows], [1 - r["density"] for r in rows],
+                                               [None if r.get("target_density") is None else 1 - r["target_density"]
+                                                for r in rows], requested=target), key=f"{key}-bars")
+            with right:
+                explain("sparse_ledger")
+            _ledger(rows, res)
+    with weight_box:
+        _weights(store, run, key, final)
+    with boundary_box:
+        _boundary(store, run, key)
     if res and not run.active:
-        _speed(res, key)
-        _downloads(store, run, key)
+        with tail:
+            _speed(res, key)
+            _downloads(store, run, key)
 
 
 def _final_step(res: dict, masks: dict[str, tuple[int, np.ndarray]]) -> int | None:
