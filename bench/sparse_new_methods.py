@@ -119,6 +119,28 @@ def verdict(seeds: list[int], over: dict, levels=(0.9, 0.98)) -> None:
               f"{statistics.mean(search) - statistics.mean(long):+.2f} | {wins}/{len(seeds)} |", flush=True)
 
 
+def verdict_nodes(seeds: list[int], over: dict, levels=(0.5, 0.75, 0.9)) -> None:
+    """The paper's own search space: random search over node masks (random-search-nodes, 10 candidates
+    × 3 epochs, then 50) against one random node mask at the same unit sparsity (candidates=1), trained
+    50 epochs and 80 epochs (about the whole search's training FLOPs)."""
+    epochs = over.get("epochs", 50)
+    one = {"candidates": 1, "search_epochs": 1}
+    print(f"\n| units removed | weight sparsity | one random node mask, {epochs} ep. | same, {epochs + 30} ep. "
+          "(≈ same FLOPs) | random-search-nodes | search − random (same FLOPs) | seeds search > random |")
+    print("|---|---|---|---|---|---|---|")
+    for s in levels:
+        short, long, search, weight = [], [], [], []
+        for seed in seeds:
+            short.append(100 * run("random-search-nodes", s, seed, one, over)[0]["test_accuracy"])
+            long.append(100 * run("random-search-nodes", s, seed, one, {**over, "epochs": epochs + 30})[0]["test_accuracy"])
+            r = run("random-search-nodes", s, seed, {}, over)[0]
+            search.append(100 * r["test_accuracy"])
+            weight.append(r["sparsity"])
+        wins = sum(a > b for a, b in zip(search, long))
+        print(f"| {s:.2f} | {statistics.mean(weight):.3f} | {fmt(short)} | {fmt(long)} | {fmt(search)} | "
+              f"{statistics.mean(search) - statistics.mean(long):+.2f} | {wins}/{len(seeds)} |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--methods", default=",".join(DEFAULT), help="comma-separated, from: " + ", ".join(DEFAULT))
@@ -128,6 +150,7 @@ def main() -> None:
     ap.add_argument("--ordering-only", action="store_true", help="only the post-training ordering check")
     ap.add_argument("--no-ordering", action="store_true")
     ap.add_argument("--verdict-only", action="store_true", help="only random search against random masks")
+    ap.add_argument("--verdict-nodes-only", action="store_true", help="only node-space random search against random node masks")
     args = ap.parse_args()
     torch.set_num_threads(1)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -137,6 +160,9 @@ def main() -> None:
     print(f"digits, MLP 64-256-256-10, seeds {seeds}, {over or 'app defaults'}; shared CPU (wall times are ratios)\n")
     if args.verdict_only:
         verdict(seeds, over)
+        return
+    if args.verdict_nodes_only:
+        verdict_nodes(seeds, over)
         return
     if not args.ordering_only:
         table(methods, seeds, over, {})

@@ -17,7 +17,8 @@ def _page() -> AppTest:
     return AppTest.from_file(PAGE, default_timeout=90)
 
 
-@pytest.mark.parametrize("method", ["post-magnitude", "wanda", "sparsegpt", "sift-wide", "random-search"])
+@pytest.mark.parametrize("method", ["post-magnitude", "wanda", "sparsegpt", "sift-wide", "random-search",
+                                    "random-search-nodes"])
 def test_the_form_draws_the_new_methods_and_records_their_defaults(queue_only, method):
     from engine.sparse import schema
     from engine.sparse.config import SparseConfig

@@ -23,6 +23,7 @@ from engine.config import require
 from engine.sparse._lazy import torch
 from engine.sparse.masks import keep_count
 from engine.sparse.methods.pai import RandomSparsifier
+from engine.sparse.methods.structured import StructuredSparsifier
 
 
 class RandomSearchSparsifier(RandomSparsifier):
@@ -93,3 +94,56 @@ class RandomSearchSparsifier(RandomSparsifier):
                              f"({scores[best]:.4f}; all: {', '.join(f'{s:.3f}' for s in scores)}); training it.")
         self._start(trainer, init, self.candidate_masks[best])
         trainer.train(trainer.config.epochs, phase="train the best mask")
+
+
+class RandomNodeSearchSparsifier(RandomSearchSparsifier):
+    """Random search in node space: each candidate is a random set of hidden units (whole neurons /
+    channels), the sub-network they span; the best after a short training is trained fully.
+
+    This is the search space of Farahani et al. (the *node space* of an over-parameterised network:
+    a candidate sub-network is the set of nodes it keeps, with all connections among them).
+    ``sparsity`` is the fraction of hidden units removed in every hidden layer (as in structured
+    pruning; the output units, the classes, stay); the weight sparsity that follows is reported.
+    The candidates' score is validation accuracy after ``search_epochs`` epochs from the shared
+    initialisation (the same stated choice as ``random-search``).
+
+    >>> from engine.sparse.models import MLP
+    >>> sp = RandomNodeSearchSparsifier(sparsity=0.5, candidates=2); sp.prepare(MLP(3, (4,), 2))
+    >>> m = sp.draw_candidate(0)
+    >>> int(m["layers.0.weight"].all(1).sum()), int(m["layers.1.weight"].all(0).sum())  # 2 of 4 units, both ways
+    (2, 2)
+    """
+
+    name = "random-search-nodes"
+    title = "Random search over node masks (which hidden units exist), best by validation (Farahani et al.)"
+    counts = "units"
+    defining_property = "best_of_random_node_candidates"
+    pairs = StructuredSparsifier.pairs
+    masks_from_units = StructuredSparsifier.masks_from_units
+
+    def __init__(self, *, sparsity: float = 0.5,
+                 candidates: int = 10,  # random node sets drawn and compared (the search's size)
+                 search_epochs: int = 3,  # epochs each candidate trains before it is scored on validation
+                 sparse_init: Literal["dense", "fan-in"] = "dense",  # dense: keep the dense init; fan-in: rescale to each unit's sparse fan-in (Evci et al. 2022)
+                 ) -> None:
+        super().__init__(sparsity=sparsity, candidates=candidates, search_epochs=search_epochs,
+                         sparse_init=sparse_init)
+
+    @classmethod
+    def layer_targets(cls, shapes: dict, sparsity: float, params: dict) -> dict:
+        """Fraction of units removed per hidden layer (every hidden layer keeps at least one unit)."""
+        return StructuredSparsifier.layer_targets(shapes, sparsity, params)
+
+    def draw_masks(self) -> dict:
+        return self.draw_candidate(0)  # the mask in place before the search starts
+
+    def draw_candidate(self, index: int) -> dict:
+        """Candidate ``index``: ``max(1, round((1 − s)·units))`` random units per hidden layer, seeded."""
+        gen = torch.Generator().manual_seed(self.seed * 1000003 + 104729 + index)
+        units = {}
+        for producer, _ in self.pairs():
+            n = self.weight(producer).shape[0]
+            keep = torch.zeros(n, dtype=torch.bool)
+            keep[torch.randperm(n, generator=gen)[: max(1, keep_count(n, self.sparsity_level))]] = True
+            units[producer] = keep
+        return self.masks_from_units(units)

@@ -32,6 +32,7 @@ REGISTRY: dict[str, tuple[str, str]] = {  # name -> (module in engine.sparse.met
     "sparsegpt": ("posttrain", "SparseGPTSparsifier"),
     "sift-wide": ("sift", "SparseWideSparsifier"),
     "random-search": ("random_search", "RandomSearchSparsifier"),
+    "random-search-nodes": ("random_search", "RandomNodeSearchSparsifier"),
     "monarch": ("monarch", "MonarchSparsifier"),
 }
 METHODS = tuple(REGISTRY)

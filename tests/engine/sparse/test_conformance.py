@@ -443,3 +443,30 @@ def best_of_random_candidates(t: Traced) -> None:
 
 
 PROPERTIES.update({"best_of_random_candidates": best_of_random_candidates})
+
+
+def best_of_random_node_candidates(t: Traced) -> None:
+    """random-search-nodes: every candidate removes exactly the asked share of each hidden layer's units,
+    whole (row and next layer's column), the candidates differ, and the best by validation is the
+    final mask, fixed while it trains fully."""
+    from engine.sparse.masks import keep_count
+
+    sp, info = t.sp, t.sp.extra_result["random_search"]
+    assert len(sp.candidate_masks) == sp.candidates == len(info["candidates_val_accuracy"])
+    fqns = list(t.masks)
+    for cand in sp.candidate_masks:
+        for producer, consumer in zip(fqns[:-1], fqns[1:]):
+            rows = cand[producer].reshape(cand[producer].shape[0], -1)
+            kept = rows.any(1)
+            assert bool((rows[kept] == rows[kept][0]).all()), producer  # every kept unit reads all kept inputs
+            assert int(kept.sum()) == max(1, keep_count(rows.shape[0], t.config.sparsity)), producer
+            cols = cand[consumer].reshape(cand[consumer].shape[0], kept.numel(), -1)
+            assert torch.equal(cols.any(0).any(-1), kept), consumer  # the next layer reads only kept units
+    keys = {tuple(torch.cat([m.reshape(-1) for m in c.values()]).nonzero().reshape(-1).tolist()) for c in sp.candidate_masks}
+    assert len(keys) == sp.candidates
+    vals = info["candidates_val_accuracy"]
+    assert vals[info["best"]] == max(vals)
+    assert all(torch.equal(t.masks[f], sp.candidate_masks[info["best"]][f]) for f in t.masks)
+
+
+PROPERTIES.update({"best_of_random_node_candidates": best_of_random_node_candidates})
