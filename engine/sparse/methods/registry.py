@@ -26,6 +26,7 @@ REGISTRY: dict[str, tuple[str, str]] = {  # name -> (module in engine.sparse.met
     "nm-bdwp": ("nm_methods", "BDWPSparsifier"),
     "nm-decay": ("nm_methods", "DecayingNMSparsifier"),
     "structured": ("structured", "StructuredSparsifier"),
+    "wgsef": ("wgsef", "WGSEFSparsifier"),
     "soup": ("soup", "SoupSparsifier"),
     "post-magnitude": ("posttrain", "PostMagnitudeSparsifier"),
     "wanda": ("posttrain", "WandaSparsifier"),

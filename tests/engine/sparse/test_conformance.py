@@ -443,3 +443,26 @@ def best_of_random_candidates(t: Traced) -> None:
 
 
 PROPERTIES.update({"best_of_random_candidates": best_of_random_candidates})
+
+
+def k_groups_at_convergence(t: Traced) -> None:
+    """wgsef: every hidden layer ends with exactly k non-zero groups (incoming weights and bias of a unit),
+    left by the prox during training, not by a pruning step: the weights just before the masks were
+    recorded already had exactly those zero groups (that the masks change no output is in test_wgsef.py)."""
+    sp = t.sp
+    (before,) = t.before_step  # the one call of step(): it records the masks
+    info = sp.extra_result["wgsef"]
+    for producer, _ in sp.pairs():
+        rows = before[producer].reshape(before[producer].shape[0], -1)
+        alive = rows.abs().sum(1) > 0
+        k = max(1, keep_count(rows.shape[0], t.config.sparsity))
+        assert int(alive.sum()) == k == info["nonzero_groups"][producer] == info["k"][producer], producer
+        assert torch.equal(t.masks[producer].any(1), alive)
+        kept = t.masks[producer][alive]  # within a kept unit only the inputs from removed units are masked
+        assert bool(kept.all(0).eq(kept.any(0)).all())
+        assert info["eta_final"][producer] * sp.c_of(producer) ** 2 >= 1.0  # the prox ended as the top-k threshold
+    whole_units(t)
+
+
+SPARSITY["wgsef"] = 0.5  # fraction of hidden units (groups), as for structured
+PROPERTIES.update({"k_groups_at_convergence": k_groups_at_convergence})
