@@ -32,6 +32,7 @@ REGISTRY: dict[str, tuple[str, str]] = {  # name -> (module in engine.sparse.met
     "wanda": ("posttrain", "WandaSparsifier"),
     "sparsegpt": ("posttrain", "SparseGPTSparsifier"),
     "sift-wide": ("sift", "SparseWideSparsifier"),
+    "sift-factorized": ("sift", "SparseFactorizedSparsifier"),
     "random-search": ("random_search", "RandomSearchSparsifier"),
     "monarch": ("monarch", "MonarchSparsifier"),
 }

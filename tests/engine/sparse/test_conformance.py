@@ -466,3 +466,29 @@ def k_groups_at_convergence(t: Traced) -> None:
 
 SPARSITY["wgsef"] = 0.5  # fraction of hidden units (groups), as for structured
 PROPERTIES.update({"k_groups_at_convergence": k_groups_at_convergence})
+
+
+def iso_flop_factorized(t: Traced) -> None:
+    """sift-factorized: every Linear of the MLP is U·V with inner width d, (1 − s)·d·(n_in + n_out) ≈ n_in·n_out,
+    both factors at s, and the network's forward FLOPs within 1 % of the dense model's; RigL moves the mask."""
+    from engine.sparse.factorized import FactorizedLinear
+    from engine.sparse.methods.sift import factorized_inner
+    from engine.sparse.models import build_model, layer_flops
+
+    c, x = t.config, t.data.x_train
+    dense = build_model(c.model, n_in=t.data.n_features, n_out=t.data.n_classes, hidden=c.hidden, channels=c.channels)
+    f_dense = 2 * sum(layer_flops(dense, x).values())
+    macs = layer_flops(t.model, x)
+    assert set(macs) == set(t.masks)  # the factors are the only weights
+    f_sparse = 2 * sum(macs[f] * float(m.float().mean()) for f, m in t.masks.items())
+    assert abs(f_sparse / f_dense - 1) <= 0.01, (f_sparse, f_dense)
+    for layer, ref in zip(t.model.layers, dense.layers):
+        assert isinstance(layer, FactorizedLinear)
+        assert layer.inner == factorized_inner(ref.in_features, ref.out_features, c.sparsity)
+        assert layer.dense_matrix().shape == ref.weight.shape
+    for f, m in t.masks.items():
+        assert int(m.sum()) == keep_count(m.numel(), c.sparsity), f
+    constant_density_mask_changes(t)
+
+
+PROPERTIES.update({"iso_flop_factorized": iso_flop_factorized})
