@@ -17,6 +17,15 @@ results (Sec. 3), every layer at the same sparsity (uniform, so the FLOPs are th
 ``sparse_training="static"`` keeps the random initial mask fixed instead, the paper's static sparse
 baseline). The result carries ``sift`` (the factor, the widths, the dense and sparse-wide FLOPs and
 their ratio) and, like every run, ``train_flops``.
+
+Sparse Factorized (the family's second member here, ``sift-factorized``): every Linear of the MLP
+(head included) becomes the product ``U·V`` (``V``: d × n_in, ``U``: n_out × d, no non-linearity
+between them, ``engine.sparse.factorized.FactorizedLinear``), both factors at sparsity ``s``, with the
+inner width solved per layer so ``(1 − s)·d·(n_in + n_out) = n_in·n_out`` (:func:`factorized_inner`):
+each layer, and so the network, has the dense model's FLOPs. Trained with the same RigL (or static)
+recipe as Sparse Wide. The paper's text could not be read offline: which layers it factorizes and
+whether an activation sits between the factors are not checked (here: every layer, none); the CNN
+is refused with a message.
 """
 from __future__ import annotations
 

@@ -44,3 +44,17 @@ def test_a_run_trains_at_the_dense_runs_flops_and_reports_the_inner_widths():
 def test_the_cnn_is_refused_before_the_run():
     with pytest.raises(ConfigError, match="choose the MLP model"):
         preflight.check(SparseConfig(method="sift-factorized", model="cnn"))
+
+
+def test_a_sweep_rows_carry_training_flops_and_factorized_matches_sparse_wide():
+    from engine.sparse.experiments import _sweep
+    from engine.sparse.sweep import SweepConfig
+
+    sweep = SweepConfig(methods=("sift-wide", "sift-factorized", "wgsef"), sparsities=(0.9,), seeds=(0,),
+                        hidden=(16, 16), epochs=1, finetune_epochs=0, include_dense=True)
+    rows = {r["method"]: r for r in _sweep(sweep, MemoryReporter())["rows"]}
+    assert set(rows) == {"dense", "sift-wide", "sift-factorized", "wgsef"}
+    dense = rows["dense"]["train_flops"]
+    for m in ("sift-wide", "sift-factorized"):  # iso-FLOP: the dense model's training FLOPs, same steps
+        assert rows[m]["train_flops"] == pytest.approx(dense, rel=0.02), m
+    assert rows["wgsef"]["train_flops"] > 0
