@@ -24,6 +24,9 @@ the last part of training runs with exactly ``k`` non-zero groups per layer, *wi
 pruning step* (the masks recorded at the end are the zero groups the prox left; recording them
 changes no weight). ``"linear-ramp"`` raises it linearly; ``"constant"`` keeps ``λ`` fixed, as a
 fixed penalty would, and ends with however many groups are non-zero (at least ``k``), reported.
+The default start ``λ = 0.01`` was picked on digits' *validation* accuracy among 1, 0.1, 0.01, 0.001
+(3 seeds, 90 % of the units removed): a weak start lets the network train nearly dense before the
+ramp removes groups (λ = 1: 95.7 % validation accuracy, 0.01: 97.8 %).
 
 After the run a removed unit has zero incoming weights and bias, so its output is ``relu(0) = 0``
 and its outgoing column can be masked too without changing the function: the network compacts
@@ -56,7 +59,7 @@ class WGSEFSparsifier(StructuredSparsifier):
     legacy = {}
 
     def __init__(self, *, sparsity: float = 0.5,
-                 lam: float = 1.0,  # λ: envelope strength at the start (the prox step is lr·λ); "constant" keeps it
+                 lam: float = 0.01,  # λ: envelope strength at the start (prox step lr·λ); "constant" keeps it. Lab default, picked on digits validation accuracy
                  schedule: Literal["geometric-ramp", "linear-ramp", "constant"] = "geometric-ramp",  # λ_t: ramp lr·λ_t·c² up to 1 (then the prox is the exact top-k threshold), or keep λ (lab's choice, not the paper's)
                  ramp_end: float = 0.75,  # fraction of training at which the ramp reaches the hard-threshold strength
                  group_weight: Literal["one", "sqrt-size"] = "one",  # c: weight of a layer's group norms, 1 or √(group size) (group-lasso convention)
