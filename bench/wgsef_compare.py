@@ -17,6 +17,12 @@ Prox table: ``prox_sparse_envelope`` (λ = 0.3, k = d/4, float64, random group n
 ``torch.sort`` of the same vector in the same process: the implementation is O(d log d) (a sort, then
 linear passes), so the ratio stays roughly flat as d grows. Wall times are measured on a machine
 shared with other jobs: read them as ratios.
+
+Measured 2026-12-01 (5 seeds, 50+10 epochs, shared CPU), test accuracy %: units removed 0.50:
+structured 98.27 ± 0.50, + group lasso 97.60 ± 0.89, wgsef 97.77 ± 0.44; 0.75: 97.72 ± 0.50,
+97.72 ± 0.54, 97.99 ± 0.36; 0.90: 97.10 ± 0.42, 97.16 ± 0.93, 97.55 ± 0.64; 0.95: 95.54 ± 0.71,
+97.05 ± 0.37, 96.82 ± 0.42. Compacted speed-up at batch 64 is the same for all three at equal k
+(2.4× at 0.50, 4.0× at 0.75, 4.9× at 0.90, 5.2× at 0.95).
 """
 from __future__ import annotations
 
