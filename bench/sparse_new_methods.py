@@ -39,7 +39,7 @@ from engine.sparse.experiments import run_sparse  # noqa: E402
 DEFAULT = {
     "magnitude": (0.5, 0.9, 0.98), "rigl": (0.5, 0.9, 0.98),
     "post-magnitude": (0.5, 0.9, 0.98), "wanda": (0.5, 0.9, 0.98), "sparsegpt": (0.5, 0.9, 0.98),
-    "sift-wide": (0.5, 0.9, 0.98), "random-uniform": (0.5, 0.9, 0.98), "random-search": (0.5, 0.9, 0.98),
+    "sift-wide": (0.5, 0.9, 0.98), "sift-factorized": (0.5, 0.9, 0.98), "random-uniform": (0.5, 0.9, 0.98), "random-search": (0.5, 0.9, 0.98),
 }
 POST = ("post-magnitude", "wanda", "sparsegpt")
 
@@ -151,6 +151,7 @@ def main() -> None:
     ap.add_argument("--no-ordering", action="store_true")
     ap.add_argument("--verdict-only", action="store_true", help="only random search against random masks")
     ap.add_argument("--verdict-nodes-only", action="store_true", help="only node-space random search against random node masks")
+    ap.add_argument("--no-verdict", action="store_true", help="skip random search against random masks")
     args = ap.parse_args()
     torch.set_num_threads(1)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -168,7 +169,7 @@ def main() -> None:
         table(methods, seeds, over, {})
     if not args.no_ordering:
         ordering(seeds, over)
-    if not args.ordering_only:
+    if not args.ordering_only and not args.no_verdict:
         verdict(seeds, over)
 
 

@@ -470,3 +470,52 @@ def best_of_random_node_candidates(t: Traced) -> None:
 
 
 PROPERTIES.update({"best_of_random_node_candidates": best_of_random_node_candidates})
+
+
+def k_groups_at_convergence(t: Traced) -> None:
+    """wgsef: every hidden layer ends with exactly k non-zero groups (incoming weights and bias of a unit),
+    left by the prox during training, not by a pruning step: the weights just before the masks were
+    recorded already had exactly those zero groups (that the masks change no output is in test_wgsef.py)."""
+    sp = t.sp
+    (before,) = t.before_step  # the one call of step(): it records the masks
+    info = sp.extra_result["wgsef"]
+    for producer, _ in sp.pairs():
+        rows = before[producer].reshape(before[producer].shape[0], -1)
+        alive = rows.abs().sum(1) > 0
+        k = max(1, keep_count(rows.shape[0], t.config.sparsity))
+        assert int(alive.sum()) == k == info["nonzero_groups"][producer] == info["k"][producer], producer
+        assert torch.equal(t.masks[producer].any(1), alive)
+        kept = t.masks[producer][alive]  # within a kept unit only the inputs from removed units are masked
+        assert bool(kept.all(0).eq(kept.any(0)).all())
+        assert info["eta_final"][producer] * sp.c_of(producer) ** 2 >= 1.0  # the prox ended as the top-k threshold
+    whole_units(t)
+
+
+SPARSITY["wgsef"] = 0.5  # fraction of hidden units (groups), as for structured
+PROPERTIES.update({"k_groups_at_convergence": k_groups_at_convergence})
+
+
+def iso_flop_factorized(t: Traced) -> None:
+    """sift-factorized: every Linear of the MLP is U·V with inner width d, (1 − s)·d·(n_in + n_out) ≈ n_in·n_out,
+    both factors at s, and the network's forward FLOPs within 1 % of the dense model's; RigL moves the mask."""
+    from engine.sparse.factorized import FactorizedLinear
+    from engine.sparse.methods.sift import factorized_inner
+    from engine.sparse.models import build_model, layer_flops
+
+    c, x = t.config, t.data.x_train
+    dense = build_model(c.model, n_in=t.data.n_features, n_out=t.data.n_classes, hidden=c.hidden, channels=c.channels)
+    f_dense = 2 * sum(layer_flops(dense, x).values())
+    macs = layer_flops(t.model, x)
+    assert set(macs) == set(t.masks)  # the factors are the only weights
+    f_sparse = 2 * sum(macs[f] * float(m.float().mean()) for f, m in t.masks.items())
+    assert abs(f_sparse / f_dense - 1) <= 0.01, (f_sparse, f_dense)
+    for layer, ref in zip(t.model.layers, dense.layers):
+        assert isinstance(layer, FactorizedLinear)
+        assert layer.inner == factorized_inner(ref.in_features, ref.out_features, c.sparsity)
+        assert layer.dense_matrix().shape == ref.weight.shape
+    for f, m in t.masks.items():
+        assert int(m.sum()) == keep_count(m.numel(), c.sparsity), f
+    constant_density_mask_changes(t)
+
+
+PROPERTIES.update({"iso_flop_factorized": iso_flop_factorized})
