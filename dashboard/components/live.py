@@ -134,6 +134,8 @@ def live(run_id: int, draw: Callable[[RunStore, Run], None], *, key: str, interv
                 else:
                     running_note(run)
             bar.progress(run.fraction, text=f"step {run.step} / {run.total or '?'}")
+        else:
+            cols[1].empty()  # the Cancel button goes at once, not when the page's last redraw reaches it
         with body, guard("drawing the run"):
             draw(store, run)
         if every is not None and not run.active:
