@@ -3,7 +3,8 @@ first mask heatmap drawn, in Chromium, without (cold ``spawn`` per run) and with
 
 Each mode gets its own app server (``SPARSITY_LAB_WARM_POOL=0`` turns the pool off) and store. Each
 trial is a fresh browser session on the default page (digits, MLP, magnitude 90 %): click Train,
-wait for the first ``<image>`` in a Plotly chart (the live mask heatmap), then Cancel and wait
+wait for the first ``<image>`` in a Plotly chart (the live mask heatmap) and take the time between the
+press and that picture in the page's own clock (see ``trial``), then Cancel and wait
 until the run has ended and the pool is ready again. The first click after a server start is
 reported apart (it also pays the server's own first imports); the table gives the median of the
 next ``--repeats``. A second table times the engine's part alone, without app or browser: a
