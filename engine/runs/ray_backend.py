@@ -21,7 +21,10 @@ Addresses (:func:`check_address`): ``local`` starts a Ray cluster on this machin
 (bound to 127.0.0.1 only, no dashboard, a small object store) and stops it afterwards; ``auto``
 joins the cluster started on this machine with ``ray start``; ``HOST:PORT`` joins that cluster's
 head (the driver must reach every node); ``ray://HOST:PORT`` connects through Ray Client (port
-10001 of the head by default). Ray is imported only here, and only when a sweep uses it.
+10001 of the head by default). A cluster on 127.0.0.1 (``local``, or a head started with
+``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 ray start --head --node-ip-address=127.0.0.1``) is run in
+Ray's single-machine mode, so nothing it opens listens beyond loopback. Ray is imported only
+here, and only when a sweep uses it.
 
 Cancel: the sweep's ``should_stop`` is checked between results; on True every unfinished task is
 cancelled with ``ray.cancel(force=True)`` (a running one's worker process is killed), and
@@ -87,19 +90,38 @@ def _require_ray() -> None:
                           "use backend local to run the sweep here.")
 
 
-def _import_ray(loopback: bool):
-    """Import Ray; ``loopback`` makes a cluster started here bind and register 127.0.0.1 only.
-
-    Ray binds its servers to the node's IP (all interfaces) unless it runs in its single-machine
-    mode, which it reads from ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` when it is first imported.
-    """
+def _import_ray():
     _require_ray()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # nothing reaches the internet
-    if loopback and "ray" not in sys.modules:
-        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     import ray
 
     return ray
+
+
+def _is_loopback(ray, address: str) -> bool:
+    """True for ``local`` and for a cluster whose head is on 127.0.0.1 / localhost (``auto`` looked up)."""
+    if address == "local":
+        return True
+    if address == "auto":
+        try:
+            from ray._private.services import get_ray_address_from_environment
+
+            address = get_ray_address_from_environment("auto", None) or ""
+        except Exception:  # noqa: BLE001 - no running cluster: ray.init says so
+            return False
+    host = address.removeprefix("ray://").rsplit(":", 1)[0]
+    return host in ("127.0.0.1", "localhost", "::1")
+
+
+def _single_machine(ray, on: bool) -> None:
+    """Ray's single-machine mode: its servers bind and register 127.0.0.1 instead of the node's IP.
+
+    Ray reads it from ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` at import (the default on macOS and
+    Windows); it is set here per connection, since a process may join a remote cluster later.
+    """
+    from ray._private import ray_constants
+
+    ray_constants.ENABLE_RAY_CLUSTER = not on
 
 
 @contextlib.contextmanager
@@ -111,10 +133,11 @@ def connect(address: str = "local", *, num_cpus: int | None = None) -> Iterator[
     machine's cores for this process).
     """
     check_address(address)
-    ray = _import_ray(loopback=address == "local")
+    ray = _import_ray()
     if ray.is_initialized():
         yield ray
         return
+    _single_machine(ray, _is_loopback(ray, address))
     from engine.runs import threads
 
     kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
