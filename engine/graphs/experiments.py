@@ -394,7 +394,7 @@ def _sweep_ray(config: SSumMSweepConfig, g: LoadedGraph, reporter) -> tuple[list
     out = run_points("engine.graphs.experiments:ssumm_point",
                      [{"config": config.to_dict(), "ratio": float(r)} for r in config.ratios], shared=g,
                      address=config.address, on_result=on_result, on_error=on_error,
-                     should_stop=reporter.should_stop,
+                     should_stop=reporter.should_stop, reporter=reporter,
                      on_start=lambda n: reporter.log(f"Ray cluster ({config.address}): {n} CPUs for "
                                                      f"{len(config.ratios)} ratios."))
     return [done[i] for i in sorted(done)], failed, out.cancelled > 0

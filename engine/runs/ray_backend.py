@@ -129,8 +129,8 @@ def connect(address: str = "local", *, num_cpus: int | None = None) -> Iterator[
     """Yield the ``ray`` module connected to ``address``; disconnect (and stop a ``local`` cluster) after.
 
     A process already connected (``ray.is_initialized()``: a test's or notebook's own cluster) is
-    used as it is and left connected. ``num_cpus`` sizes a ``local`` cluster (default: this
-    machine's cores for this process).
+    used as it is and left connected. ``num_cpus`` sizes a ``local`` cluster (default: the
+    runner's worker count, cores − 1, so one core stays with the app; engine/runs/threads.py).
     """
     check_address(address)
     ray = _import_ray()
@@ -142,7 +142,7 @@ def connect(address: str = "local", *, num_cpus: int | None = None) -> Iterator[
 
     kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
     if address == "local":
-        kwargs.update(num_cpus=num_cpus or threads.cores(), include_dashboard=False,
+        kwargs.update(num_cpus=num_cpus or threads.max_workers(), include_dashboard=False,
                       object_store_memory=LOCAL_OBJECT_STORE_BYTES, _node_ip_address="127.0.0.1")
     else:
         kwargs["address"] = address
@@ -192,6 +192,15 @@ def failure_reason(err: BaseException) -> str:
     return f"{name}: {first}"[:500]
 
 
+def flush(reporter) -> None:
+    """Write what a reporter buffered now (a point's row must reach the store when it arrives, not
+    with the next point's; a :class:`~engine.runs.reporter.TeeReporter` flushes each of its reporters)."""
+    for r in getattr(reporter, "reporters", (reporter,)):
+        fn = getattr(r, "flush", None)
+        if callable(fn):
+            fn()
+
+
 @dataclass
 class PointsOutcome:
     """What :func:`run_points` did: how many points finished, failed, were cancelled; the cluster's CPUs."""
@@ -215,6 +224,7 @@ def run_points(
     num_cpus: int | None = None,
     poll: float = 0.2,
     on_start: Callable[[int], None] | None = None,
+    reporter=None,
 ) -> PointsOutcome:
     """Run ``target(payload[, shared])`` for every payload as a Ray task; call back as each ends.
 
@@ -222,6 +232,7 @@ def run_points(
     both in the driver, in the order points end. ``should_stop`` is checked every ``poll`` seconds;
     when it is True the unfinished tasks are cancelled and their points reported to nobody (the
     caller knows which indices it got). ``on_start(cpus)`` is told the cluster's CPU count first.
+    ``reporter`` (the sweep's) is flushed after each batch of ended points, so the store has them at once.
     """
     t0 = time.perf_counter()
     out = PointsOutcome()
@@ -254,6 +265,8 @@ def run_points(
                     continue
                 out.finished += 1
                 on_result(i, value)
+            if done and reporter is not None:
+                flush(reporter)
     out.seconds = time.perf_counter() - t0
     return out
 
@@ -273,7 +286,7 @@ def probe(address: str, timeout: float = 20.0) -> dict:
     """The cluster's CPUs and nodes, asked from a separate process (the app never imports Ray).
 
     Returns ``{"cpus": n, "nodes": k}``, or ``{"error": sentence}``. ``local`` needs no probe: a
-    cluster started here for the sweep gets this machine's cores.
+    cluster started here for the sweep gets the runner's worker count (cores − 1).
     """
     from engine.runs import threads
 
@@ -284,7 +297,8 @@ def probe(address: str, timeout: float = 20.0) -> dict:
     except ConfigError as err:
         return {"error": str(err)}
     if address == "local":
-        return {"cpus": threads.cores(), "nodes": 1, "note": "started on this machine for each sweep"}
+        return {"cpus": threads.max_workers(), "nodes": 1,
+                "note": "started on this machine for each sweep; one core stays with the app"}
     try:
         done = subprocess.run([sys.executable, "-m", "engine.runs.ray_backend", address], capture_output=True,
                               text=True, timeout=timeout, env=dict(os.environ, RAY_USAGE_STATS_ENABLED="0"))

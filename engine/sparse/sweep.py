@@ -224,7 +224,8 @@ def _run_sweep_ray(config: SweepConfig, reporter, configs: list[SparseConfig], t
         reporter.progress(len(done) + len(failed), len(configs))
 
     out = run_points("engine.sparse.sweep:sweep_point", [c.to_dict() for c in configs], address=config.address,
-                     on_result=on_result, on_error=on_error, should_stop=reporter.should_stop, on_start=started)
+                     on_result=on_result, on_error=on_error, should_stop=reporter.should_stop,
+                     reporter=reporter, on_start=started)
     rows = [done[i] for i in sorted(done)]
     dense = [r["test_accuracy"] for r in rows if r["method"] == "dense"]
     return {"rows": rows, "summary": summarize_rows(rows), "n_runs": len(configs),
@@ -489,7 +490,7 @@ def _run_sensitivity_ray(config, reporter, names, saved, grid, dense_acc, train_
     state = {k: v.numpy() for k, v in saved.items()}
     payloads = [{"config": config.to_dict(), "fqn": fqn} for fqn in names]
     out = run_points("engine.sparse.sweep:sensitivity_point", payloads, address=config.address, shared=state,
-                     on_result=on_result, on_error=on_error, should_stop=reporter.should_stop,
+                     on_result=on_result, on_error=on_error, should_stop=reporter.should_stop, reporter=reporter,
                      on_start=lambda n: reporter.log(f"Ray cluster ({config.address}): {n} CPUs for "
                                                      f"{len(names)} layers."))
     reporter.snapshot("sensitivity", grid, len(names) * n_s, force=True)

@@ -56,8 +56,8 @@ def test_probe_of_an_address_nobody_serves_says_so_without_a_traceback():
     assert set(info) == {"error"} and "127.0.0.1:9" in info["error"] and "Traceback" not in info["error"]
 
 
-def test_probe_of_local_counts_this_machines_cores_without_starting_anything():
-    from engine.runs.threads import cores
+def test_probe_of_local_counts_the_runners_workers_without_starting_anything():
+    from engine.runs.threads import max_workers
 
     info = probe("local")
-    assert info.get("cpus") == cores() or "not installed" in info.get("error", "")
+    assert info.get("cpus") == max_workers() or "not installed" in info.get("error", "")
