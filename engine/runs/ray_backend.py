@@ -51,7 +51,7 @@ from engine.errors import ConfigError
 BACKENDS = ("local", "ray")
 #: Object store of a cluster started for one sweep: points return small dicts, so a little is plenty.
 LOCAL_OBJECT_STORE_BYTES = 80 * 1024 * 1024
-CANCEL_WAIT_S = 5.0  # how long the driver waits for cancelled tasks to end before it returns
+CANCEL_WAIT_S = 1.0  # how long the driver waits for cancelled tasks to end (the job runner terminates a run 2 s after its cancel)
 _ADDRESS = re.compile(r"^(auto|local|(ray://)?[A-Za-z0-9_.\-]+:\d{1,5})$")
 
 

@@ -199,3 +199,48 @@ def test_cli_sweep_on_a_cluster_started_for_it(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(out.read_text())
     assert result["backend"] == "ray" and len(result["rows"]) == 2 and result["failed"] == []
+
+
+def _processes(name: bytes) -> set[int]:
+    out = set()
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if (d / "comm").read_bytes().strip() == name:
+                    out.add(int(d.name))
+            except OSError:
+                pass
+    return out
+
+
+def test_app_path_cancel_of_a_ray_sweep_keeps_finished_points_and_stops_its_cluster(tmp_path):
+    """The job runner's worker is the driver (address local: its own cluster); Cancel from the store."""
+    from engine.runs.jobs import JobRunner
+
+    before = _processes(b"raylet")
+    runner = JobRunner(tmp_path / "runs.db", max_workers=1, poll_interval=0.05, warm=0)
+    try:
+        config = SweepConfig(**{**TINY, "epochs": 30}, methods=("magnitude",), sparsities=(0.5, 0.7, 0.8, 0.9, 0.95),
+                             backend="ray", address="local")
+        run_id = runner.submit("sweep", config)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            df = runner.store.metrics(run_id)
+            if not df.empty and df["name"].str.startswith("test_accuracy/").any():
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("no point finished within 180 s")
+        t = time.monotonic()
+        runner.cancel(run_id)
+        assert runner.wait(run_id, timeout=15) == "cancelled"
+        stopped_in = time.monotonic() - t
+        run = runner.store.get_run(run_id)
+        assert stopped_in < 8.0
+        assert run.result is not None and 1 <= len(run.result["rows"]) < config.n_runs  # finished points kept
+    finally:
+        runner.shutdown()
+    deadline = time.monotonic() + 15
+    while _processes(b"raylet") - before and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert not _processes(b"raylet") - before, "the sweep's own Ray cluster was left running"
