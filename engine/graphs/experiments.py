@@ -362,10 +362,13 @@ def _sweep_row(g: LoadedGraph, ratio: float, config: SSumMSweepConfig, reporter,
             "superedges": int(s.n_superedges), "seconds": time.perf_counter() - t0}
 
 
-def ssumm_point(payload: dict, g: LoadedGraph) -> dict:
+def ssumm_point(payload: dict, graph: dict) -> dict:
     """One ratio of the sweep, as a Ray task runs it: ``payload`` holds the sweep's config dict and
-    the ``ratio``; the graph ``g`` comes with the task (loaded once by the driver)."""
+    the ``ratio``; ``graph`` the loaded graph as plain arrays (loaded once by the driver, sent with
+    the tasks: no engine class travels, so Ray Client's proxy can hold it)."""
     config = SSumMSweepConfig.from_dict(payload["config"])
+    g = LoadedGraph(edges=graph["edges"], node_ids=graph["node_ids"], n_nodes=int(graph["n_nodes"]),
+                    name=graph["name"])
     return _sweep_row(g, payload["ratio"], config, _Quiet())
 
 
@@ -392,7 +395,8 @@ def _sweep_ray(config: SSumMSweepConfig, g: LoadedGraph, reporter) -> tuple[list
         reporter.log(f"ratio {config.ratios[i]:g} failed: {reason}")
 
     out = run_points("engine.graphs.experiments:ssumm_point",
-                     [{"config": config.to_dict(), "ratio": float(r)} for r in config.ratios], shared=g,
+                     [{"config": config.to_dict(), "ratio": float(r)} for r in config.ratios],
+                     shared={"edges": g.edges, "node_ids": g.node_ids, "n_nodes": g.n_nodes, "name": g.name},
                      address=config.address, on_result=on_result, on_error=on_error,
                      should_stop=reporter.should_stop, reporter=reporter,
                      on_start=lambda n: reporter.log(f"Ray cluster ({config.address}): {n} CPUs for "

@@ -15,7 +15,10 @@ sweep, and the app draws the curve point by point.
 What travels: a point's config (a dict of settings) out, its result dict back; a sweep may also
 send one shared object with every task (``shared``: put once in Ray's object store, e.g. a
 graph's edge array or a trained model's weights). Data a point reads from a path (``data_path``)
-must exist at the same path on every worker (shared file system).
+must exist at the same path on every worker (shared file system); a point that does not find it
+fails with that sentence. On a cluster that is not ``local`` the driver also ships this
+checkout's ``engine`` package to the workers (Ray ``runtime_env`` ``py_modules``, about 1 MB,
+cached by content), so workers need only the Python dependencies (requirements.txt), not the code.
 
 Addresses (:func:`check_address`): ``local`` starts a Ray cluster on this machine for the sweep
 (bound to 127.0.0.1 only, no dashboard, a small object store) and stops it afterwards; ``auto``
@@ -43,12 +46,14 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from engine.config import require
 from engine.errors import ConfigError
 
 BACKENDS = ("local", "ray")
+ENGINE_DIR = Path(__file__).resolve().parents[1]  # the package Ray ships to a cluster's workers
 #: Object store of a cluster started for one sweep: points return small dicts, so a little is plenty.
 LOCAL_OBJECT_STORE_BYTES = 80 * 1024 * 1024
 CANCEL_WAIT_S = 1.0  # how long the driver waits for cancelled tasks to end (the job runner terminates a run 2 s after its cancel)
@@ -144,8 +149,9 @@ def connect(address: str = "local", *, num_cpus: int | None = None) -> Iterator[
     if address == "local":
         kwargs.update(num_cpus=num_cpus or threads.max_workers(), include_dashboard=False,
                       object_store_memory=LOCAL_OBJECT_STORE_BYTES, _node_ip_address="127.0.0.1")
-    else:
-        kwargs["address"] = address
+    else:  # workers elsewhere get this driver's engine code (~1 MB, cached by Ray per content hash)
+        kwargs.update(address=address, runtime_env={"py_modules": [str(ENGINE_DIR)],
+                                                    "excludes": ["__pycache__", "*.pyc"]})
     try:
         ray.init(**kwargs)
     except (ConnectionError, RuntimeError, ValueError) as err:
@@ -179,6 +185,11 @@ def failure_reason(err: BaseException) -> str:
     """A sentence saying why a point failed (the task's own error, or its worker's death)."""
     cause = getattr(err, "cause", None)
     name = type(err).__name__
+    text = str(err)
+    if "No module named" in text:
+        missing = text.split("No module named", 1)[1].split("\n", 1)[0].strip()
+        return (f"The Ray worker could not import {missing}: install requirements.txt (same versions) on "
+                "every node of the cluster.")
     if cause is not None and not isinstance(cause, type(err)):  # RayTaskError wraps the point's exception
         return f"{type(cause).__name__}: {cause}"
     if "WorkerCrashed" in name or "ActorDied" in name:
@@ -188,7 +199,7 @@ def failure_reason(err: BaseException) -> str:
         return f"The Ray node running this point was lost ({name})."
     if "OutOfMemory" in name:
         return "Ray stopped this point: its node ran out of memory."
-    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    first = text.strip().splitlines()[0] if text.strip() else ""
     return f"{name}: {first}"[:500]
 
 
@@ -240,6 +251,8 @@ def run_points(
         out.cpus = cluster_cpus(ray)
         if on_start is not None:
             on_start(out.cpus)
+        if address.startswith("ray://"):  # Ray Client's proxy has no engine: send the task function by value
+            ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
         task = ray.remote(num_cpus=1, max_retries=0)(_run_point)  # a dead worker fails its point, no retry
         shared_ref = ray.put(shared) if shared is not None else None
         index = {}

@@ -244,3 +244,57 @@ def test_app_path_cancel_of_a_ray_sweep_keeps_finished_points_and_stops_its_clus
     while _processes(b"raylet") - before and time.monotonic() < deadline:
         time.sleep(0.3)
     assert not _processes(b"raylet") - before, "the sweep's own Ray cluster was left running"
+
+
+def test_cli_sweep_on_a_running_head_ships_the_engine_to_its_workers(tmp_path):
+    """`ray start --head` on 127.0.0.1 (outside the checkout), then the CLI from another folder with
+    `--address HOST:PORT`: the workers import the engine the driver sent (runtime_env py_modules)."""
+    import secrets
+    import shutil
+    import socket
+    import tempfile
+
+    temp = tempfile.mkdtemp(prefix="ray-t", dir="/tmp")  # Ray's socket paths must stay under 108 bytes
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "RAY_USAGE_STATS_ENABLED": "0",
+           "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16),
+           "SPARSITY_LAB_DB": str(tmp_path / "cli.db")}
+    ray_bin = str(Path(sys.executable).with_name("ray"))
+    start = subprocess.run([ray_bin, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
+                            "--include-dashboard=false", "--disable-usage-stats", "--num-cpus=1",
+                            "--object-store-memory=80000000", f"--temp-dir={temp}"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    try:
+        assert start.returncode == 0, start.stderr[-2000:]
+        out = tmp_path / "rows.json"
+        done = subprocess.run(
+            [sys.executable, "-m", "engine", "run", "ssumm-sweep", "builtin:karate", "--ratios", "0.3,0.6",
+             "--iterations", "5", "--backend", "ray", "--address", f"127.0.0.1:{port}", "--quiet", "--json", str(out)],
+            cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stderr[-2000:]
+        result = json.loads(out.read_text())
+        assert result["backend"] == "ray" and len(result["rows"]) == 2 and result["failed"] == []
+    finally:
+        _stop_cluster_of(temp)  # only this head's processes (`ray stop` would stop every cluster here)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _stop_cluster_of(temp: str) -> None:
+    """Kill, by pid, the processes of the Ray cluster whose session lives under ``temp``."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and int(d.name) != os.getpid():
+            try:
+                if temp.encode() in (d / "cmdline").read_bytes():
+                    pids.append(int(d.name))
+            except OSError:
+                pass
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        time.sleep(1.0)
