@@ -61,3 +61,15 @@ def test_probe_of_local_counts_the_runners_workers_without_starting_anything():
 
     info = probe("local")
     assert info.get("cpus") == max_workers() or "not installed" in info.get("error", "")
+
+
+def test_a_sweep_too_long_for_this_machine_may_run_on_a_cluster():
+    """The 24 h bound on a sweep's summed runs is this machine's; on Ray each run's own bound still holds."""
+    from engine.sparse.sweep import SweepConfig
+
+    big = dict(hidden=(4096, 4096), epochs=1000, seeds=(0, 1, 2))
+    with pytest.raises(ConfigError, match="run the points on a Ray cluster"):
+        SweepConfig(**big)
+    assert SweepConfig(**big, backend="ray").n_runs == 21
+    with pytest.raises(ConfigError):  # one run over its own bound is refused on any backend
+        SweepConfig(hidden=(4096, 4096, 4096, 4096), epochs=100000, backend="ray")
