@@ -571,6 +571,8 @@ def draw_sensitivity(store: RunStore, run: Run) -> None:
                        key=f"{key}-acc")
         return
     grid = snap[1]
+    for f in res.get("failed", []):  # a layer whose Ray task failed: its row stays empty, the others are drawn
+        st.error(f"Layer {plain(f['layer'])} failed: {plain(f['error'])}")
     layers = res.get("layers") or layer_names(cfg)
     if len(layers) != grid.shape[0]:
         layers = [f"layer {i}" for i in range(grid.shape[0])]
