@@ -33,7 +33,14 @@ def finished_points(page) -> int | None:
 
 
 def drawn_points(page) -> int:
-    return page.locator(".js-plotly-plot .scatterlayer path.point").count()
+    """Markers of the accuracy curve (the first chart; a redraw may briefly show a second one)."""
+    plots = page.locator(".js-plotly-plot")
+    if plots.count() == 0:
+        return 0
+    try:
+        return plots.first.locator(".scatterlayer path.point").count()
+    except Exception:  # noqa: BLE001 - redrawn between the lookup and the count
+        return 0
 
 
 def test_a_sweep_on_ray_draws_its_curve_as_points_finish(page, app_url, shot):
@@ -62,6 +69,8 @@ def test_a_sweep_on_ray_draws_its_curve_as_points_finish(page, app_url, shot):
         time.sleep(0.3)
     page.get_by_text("— finished").first.wait_for(timeout=60_000)
     wait_idle(page)
+    time.sleep(1)
+    final = drawn_points(page)
     shot(page, "ray-sweep-finished")
     print("points finished, points drawn:", seen)
     partial = [s for s in seen if 0 < s[0] < 7 and s[1] > 0]
@@ -71,6 +80,7 @@ def test_a_sweep_on_ray_draws_its_curve_as_points_finish(page, app_url, shot):
     assert counts == sorted(counts), f"finished points went down: {seen}"
     # while points were still running the chart had fewer markers than at the end (a redraw may be
     # caught half-done, so each sample is only compared with the final chart)
-    assert min(d for _, d in partial) < seen[-1][1] == 6, f"the curve did not grow: {seen}"
+    assert final == 6, f"the finished curve has {final} markers, not 6 (one per sparsity level): {seen}"
+    assert min(d for _, d in partial) < final, f"the curve did not grow: {seen}"
     assert page.get_by_text(re.compile(r"7 of 7 points finished on the Ray cluster \(local\), on \d+ CPUs")).count()
     assert page.get_by_text("Unexpected error").count() == 0
