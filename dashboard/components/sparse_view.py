@@ -530,7 +530,23 @@ def draw_sweep_run(store: RunStore, run: Run) -> None:
     rows = (run.result or {}).get("rows")
     if rows is None:
         rows = _partial_sweep_rows(store, run)
+    if run.config.get("backend") == "ray":
+        total = len(sweep_configs_of(run.config))
+        st.caption(f"{len(rows)} of {total} points finished on the Ray cluster ({plain(run.config.get('address'))})"
+                   + (f", on {run.result['cluster_cpus']} CPUs." if (run.result or {}).get("cluster_cpus") else "."))
+    for f in (run.result or {}).get("failed", []):  # a point whose task or Ray worker failed; the others went on
+        st.error(f"Point {plain(f['method'])} {f['control']:g} seed {f['seed']} failed: {plain(f['error'])}")
     draw_rows(rows, key)
+
+
+def sweep_configs_of(config: dict) -> list:
+    """The points of a stored sweep config (none for an old or invalid one)."""
+    from engine.sparse.sweep import SweepConfig, sweep_configs
+
+    try:
+        return sweep_configs(SweepConfig.from_dict(config))
+    except Exception:  # noqa: BLE001 - an older config: count nothing rather than fail
+        return []
 
 
 def _partial_sweep_rows(store: RunStore, run: Run) -> list[dict]:
@@ -564,6 +580,8 @@ def draw_sensitivity(store: RunStore, run: Run) -> None:
                        key=f"{key}-acc")
         return
     grid = snap[1]
+    for f in res.get("failed", []):  # a layer whose Ray task failed: its row stays empty, the others are drawn
+        st.error(f"Layer {plain(f['layer'])} failed: {plain(f['error'])}")
     layers = res.get("layers") or layer_names(cfg)
     if len(layers) != grid.shape[0]:
         layers = [f"layer {i}" for i in range(grid.shape[0])]

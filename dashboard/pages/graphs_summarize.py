@@ -2,6 +2,7 @@
 import streamlit as st
 
 from dashboard import jobs
+from dashboard.components import backend_picker
 from dashboard.components.common import explain, guard, plain
 from dashboard.components.graphs_picker import pick_graph
 from dashboard.components.graphs_view import draw_run
@@ -42,6 +43,10 @@ for note in choice.notes:  # may quote the file (its first line): plain text
 explain("graphs_bits", expanded=False, title="Bits, budget and why sparse graphs collapse")
 explain("graphs_faithful", expanded=False, title="How close is this to the authors' SSumM?")
 
+with st.expander("Where the ratio sweep runs", expanded=False):
+    backend, address = backend_picker.show("gs", ctl)
+    st.caption("With Ray each ratio is one task; the graph is loaded here once and sent with the tasks, so the "
+               "workers need no copy of the file.")
 go_one, go_sweep = st.columns(2)
 with guard("Cannot start the run"):
     if go_one.button("Summarize", type="primary", icon=":material/play_arrow:", key="gs-start"):
@@ -52,10 +57,11 @@ with guard("Cannot start the run"):
                                                      + (" · skip ½" if skip_half else ""))
     if go_sweep.button("Sweep ratios 0.1 … 0.9 (error vs size)", icon=":material/show_chart:", key="gs-sweep"):
         config = SSumMSweepConfig(source=choice.source, error=error, iterations=iterations, seed=seed,
-                                  skip_half_density=skip_half)
+                                  skip_half_density=skip_half, backend=backend, address=address)
         st.session_state["gs-sweep-run"] = jobs.start("ssumm-sweep", config, group="graphs-summarize",
                                                       name=f"{choice.title} · sweep · {error.upper()}"
-                                                           + (" · skip ½" if skip_half else ""))
+                                                           + (" · skip ½" if skip_half else "")
+                                                           + (f" · Ray ({address})" if backend == "ray" else ""))
 
 with guard("showing the run"):
     for state_key, kind in (("gs-run", "ssumm"), ("gs-sweep-run", "ssumm-sweep")):

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from dashboard import jobs
+from dashboard.components import backend_picker
 from dashboard.components.common import explain, guard
 from dashboard.components.live import live
 from dashboard.components.sparse_form import make_config, sensitivity_form
@@ -16,6 +17,10 @@ explain("sparse_sensitivity")
 
 ctl = Controls()
 values = sensitivity_form("ss", ctl)
+values["backend"], values["address"] = backend_picker.show("ss", ctl)
+if values["backend"] == "ray":
+    st.caption("The dense model trains in this run's worker; then each layer's row of the grid is one Ray task, "
+               "sent the trained weights.")
 ctl.link_box("sparse_sensitivity")
 with guard("Cannot start the analysis"):
     if st.button("Analyse", type="primary", icon=":material/play_arrow:", key="ss-start"):

@@ -66,7 +66,7 @@ def _build_sweep(args: argparse.Namespace):
 
     return SSumMSweepConfig(source=graph_source(args.graph), ratios=_ratios(args.ratios), error=args.error,
                             iterations=args.iterations, seed=args.seed,
-                            skip_half_density=args.skip_half_density)
+                            skip_half_density=args.skip_half_density, backend=args.backend, address=args.address)
 
 
 def _after_sweep(args: argparse.Namespace, result: dict, store, run_id: int) -> None:
@@ -107,4 +107,8 @@ def register(subparsers, common) -> None:
     s.add_argument("--ratios", default="0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9",
                    help="comma-separated size ratios (default 0.1,…,0.9)")
     s.add_argument("--csv", metavar="PATH", help="write one row per ratio as CSV")
+    s.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="local: the ratios one after another here; ray: each ratio a Ray task (default local)")
+    s.add_argument("--address", default="local",
+                   help="Ray cluster: local (started for this sweep), auto, HOST:PORT or ray://HOST:PORT (default local)")
     s.set_defaults(kind="ssumm-sweep", build_config=_build_sweep, after=_after_sweep, outputs=("csv",))

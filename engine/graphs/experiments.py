@@ -11,6 +11,8 @@ budget of ``ratio · Size(G)`` bits while the reconstruction error (RE1 or RE2) 
   ``edges`` and ``groups`` of small graphs for drawing) and the files ``summary.txt`` (the authors'
   format), ``summary.graphml`` and ``summary.json``.
 - kind ``ssumm-sweep``: one summary per ratio (the error-vs-size curve), one metric row per ratio.
+  ``backend="ray"`` runs each ratio as a Ray task (:func:`ssumm_point`; the loaded graph is sent
+  with the tasks, so workers need no copy of the file), see :mod:`engine.runs.ray_backend`.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from engine.config import Config, require
 from engine.errors import ConfigError, DataError
 from engine.graphs.generators import check_source, describe_source, load_source
 from engine.graphs.io import LoadedGraph
+from engine.runs.ray_backend import check_backend
 
 # Graphs above these sizes are never drawn node by node (the page shows the summary instead).
 DRAW_MAX_NODES = 2_000
@@ -83,8 +86,11 @@ class SSumMSweepConfig(Config):
     iterations: int = 20
     seed: int = 0
     skip_half_density: bool = False  # as in SSumMConfig
+    backend: str = "local"  # local: the ratios one after another here | ray: each ratio a Ray task
+    address: str = "local"  # the Ray cluster: local (started for this sweep) | auto | HOST:PORT | ray://HOST:PORT
 
     def validate(self) -> None:
+        check_backend(self.backend, self.address)
         require(isinstance(self.source, str) and self.source != "", "Pick a graph to summarize.")
         check_source(self.source)
         _check_skip(self.skip_half_density, self.error)
@@ -337,42 +343,99 @@ SWEEP_METRICS = ("ratio", "size_bits", "size_fraction", "target_bits", "re1", "r
                  "superedges", "seconds")
 
 
+class _Quiet:
+    """The reporter of a ratio run as a Ray task: never stops (cancel is ``ray.cancel``), drops events."""
+
+    stop_requested = False
+
+    def should_stop(self) -> bool:
+        return False
+
+
+def _sweep_row(g: LoadedGraph, ratio: float, config: SSumMSweepConfig, reporter, on_iteration=None) -> dict:
+    t0 = time.perf_counter()
+    s = _summarize(g, float(ratio), config.error, config.iterations, config.seed, reporter, on_iteration,
+                   config.skip_half_density)
+    return {"ratio": float(ratio), "size_bits": float(s.size_bits),
+            "size_fraction": float(s.size_bits) / float(s.input_bits), "target_bits": float(s.target_bits),
+            "re1": float(s.re1), "re2": float(s.re2), "supernodes": int(s.n_supernodes),
+            "superedges": int(s.n_superedges), "seconds": time.perf_counter() - t0}
+
+
+def ssumm_point(payload: dict, graph: dict) -> dict:
+    """One ratio of the sweep, as a Ray task runs it: ``payload`` holds the sweep's config dict and
+    the ``ratio``; ``graph`` the loaded graph as plain arrays (loaded once by the driver, sent with
+    the tasks: no engine class travels, so Ray Client's proxy can hold it)."""
+    config = SSumMSweepConfig.from_dict(payload["config"])
+    g = LoadedGraph(edges=graph["edges"], node_ids=graph["node_ids"], n_nodes=int(graph["n_nodes"]),
+                    name=graph["name"])
+    return _sweep_row(g, payload["ratio"], config, _Quiet())
+
+
+def _report_sweep_row(reporter, row: dict, i: int) -> None:
+    for name in SWEEP_METRICS:
+        reporter.metric(name, row[name], i)
+    reporter.log(f"ratio {row['ratio']:g}: {row['size_bits']:,.0f} bits, RE1 {row['re1']:.3g}, RE2 {row['re2']:.3g}")
+
+
+def _sweep_ray(config: SSumMSweepConfig, g: LoadedGraph, reporter) -> tuple[list[dict], list[dict], bool]:
+    from engine.runs.ray_backend import run_points
+
+    done: dict[int, dict] = {}
+    failed: list[dict] = []
+    total = len(config.ratios) * config.iterations
+
+    def on_result(i: int, row: dict) -> None:
+        done[i] = row
+        _report_sweep_row(reporter, row, i)
+        reporter.progress((len(done) + len(failed)) * config.iterations, total)
+
+    def on_error(i: int, reason: str) -> None:
+        failed.append({"index": i, "ratio": float(config.ratios[i]), "error": reason})
+        reporter.log(f"ratio {config.ratios[i]:g} failed: {reason}")
+
+    out = run_points("engine.graphs.experiments:ssumm_point",
+                     [{"config": config.to_dict(), "ratio": float(r)} for r in config.ratios],
+                     shared={"edges": g.edges, "node_ids": g.node_ids, "n_nodes": g.n_nodes, "name": g.name},
+                     address=config.address, on_result=on_result, on_error=on_error,
+                     should_stop=reporter.should_stop, reporter=reporter,
+                     on_start=lambda n: reporter.log(f"Ray cluster ({config.address}): {n} CPUs for "
+                                                     f"{len(config.ratios)} ratios."))
+    return [done[i] for i in sorted(done)], failed, out.cancelled > 0
+
+
 def run_ssumm_sweep(config: SSumMSweepConfig, reporter) -> dict:
     """One SSumM summary per ratio: the error-vs-size curve (one metric row per ratio, step = index)."""
     g = _load(config.source, reporter)
     total = len(config.ratios) * config.iterations
     rows: list[dict] = []
-    for i, ratio in enumerate(config.ratios):
+    failed: list[dict] = []
+    if config.backend == "ray":
+        rows, failed, _ = _sweep_ray(config, g, reporter)
+    for i, ratio in enumerate(config.ratios if config.backend == "local" else ()):
         if reporter.should_stop():
             break
 
         def on_iteration(info: dict, base=i * config.iterations) -> None:
             reporter.progress(base + min(int(info["iteration"]), config.iterations), total)
 
-        t0 = time.perf_counter()
-        s = _summarize(g, float(ratio), config.error, config.iterations, config.seed, reporter, on_iteration,
-                       config.skip_half_density)
-        row = {"ratio": float(ratio), "size_bits": float(s.size_bits),
-               "size_fraction": float(s.size_bits) / float(s.input_bits), "target_bits": float(s.target_bits),
-               "re1": float(s.re1), "re2": float(s.re2), "supernodes": int(s.n_supernodes),
-               "superedges": int(s.n_superedges), "seconds": time.perf_counter() - t0}
+        row = _sweep_row(g, ratio, config, reporter, on_iteration)
         if getattr(reporter, "stop_requested", False):
             break  # this summary was cut short: not a point of the curve
         rows.append(row)
-        for name in SWEEP_METRICS:
-            reporter.metric(name, row[name], i)
-        reporter.log(f"ratio {ratio:g}: {row['size_bits']:,.0f} bits, RE1 {row['re1']:.3g}, RE2 {row['re2']:.3g}")
+        _report_sweep_row(reporter, row, i)
         reporter.progress((i + 1) * config.iterations, total)
     if rows:
         import pandas as pd
 
         reporter.artifact("sweep.csv", pd.DataFrame(rows).to_csv(index=False).encode(), "text/csv")
     notes = list(g.notes)
-    if len(rows) < len(config.ratios):
+    if len(rows) + len(failed) < len(config.ratios):
         notes.append(f"Cancelled: {len(rows)} of {len(config.ratios)} ratios done.")
+    notes += [f"Ratio {f['ratio']:g} failed: {f['error']}" for f in failed]
     return {"graph": g.name, "nodes": g.n_nodes, "edges": g.n_edges,
             "input_bits": 2.0 * g.n_edges * math.log2(g.n_nodes) if g.n_nodes > 1 else 0.0,
-            "error": config.error, "rows": rows, "notes": notes}
+            "error": config.error, "rows": rows, "notes": notes, "failed": failed, "backend": config.backend}
 
 
 EXPERIMENTS = {

@@ -6,9 +6,16 @@
 * ``sensitivity``: train a dense model once, then prune one layer at a time by magnitude over a
   grid of sparsities and measure validation accuracy (the sensitivity analysis of Distiller
   (Zmora et al. 2019) and NNI; Han et al. 2015, Fig. 6). Optional short fine-tuning per cell.
+
+Both take ``backend`` (``local``: one point after another in this process; ``ray``: each point a
+Ray task, see :mod:`engine.runs.ray_backend`) and ``address``. A sweep point is one sparse run
+(:func:`sweep_point`); a sensitivity point is one layer's row of the grid (:func:`sensitivity_point`,
+given the trained dense weights): the same functions run on either backend.
 """
 from __future__ import annotations
 
+import os
+import socket
 import time
 from dataclasses import dataclass, fields
 
@@ -17,6 +24,8 @@ import numpy as np
 from engine.config import Config, require
 from engine.sparse import schema
 from engine import limits
+from engine.errors import DataError
+from engine.runs.ray_backend import check_backend
 from engine.sparse.config import SparseConfig, check_size
 from engine.sparse.shapes import weight_shapes
 from engine.sparse.methods.registry import METHODS, method_class
@@ -48,8 +57,11 @@ class SweepConfig(Config):
     nm: str = "2:4"  # the N:M methods' pattern
     max_train: int = 10000
     sparse_init: str = "default"  # default | dense | fan-in: for the methods that draw masks at init
+    backend: str = "local"  # local: the points one after another here | ray: each point a Ray task
+    address: str = "local"  # the Ray cluster: local (started for this sweep) | auto | HOST:PORT | ray://HOST:PORT
 
     def validate(self) -> None:
+        check_backend(self.backend, self.address)
         require(len(self.methods) >= 1, "Pick at least one method.")
         for m in self.methods:
             require(m in METHODS, f"Unknown method '{m}'. Choose from: {', '.join(METHODS)}.")
@@ -62,10 +74,11 @@ class SweepConfig(Config):
         require(len(self.seeds) <= limits.MAX_SEEDS, f"Pick at most {limits.MAX_SEEDS} seeds (got {len(self.seeds):,}).")
         runs = sweep_configs(self)  # every run's config validates now, before anything runs
         total = sum(check_size(c) for c in runs)
-        require(total <= limits.TIME_BUDGET,
+        # the sum bounds what this machine runs; on a cluster (the user's own) each run's bound still holds
+        require(self.backend == "ray" or total <= limits.TIME_BUDGET,
                 f"This sweep of {len(runs)} runs would take about {limits.duration(total)} on this machine's 2 cores "
                 f"(at most {limits.TIME_BUDGET / 3600:.0f} hours, see engine/limits.py). "
-                "Use fewer methods, levels, seeds or epochs.")
+                "Use fewer methods, levels, seeds or epochs, or run the points on a Ray cluster (backend ray).")
 
     @property
     def n_runs(self) -> int:
@@ -150,10 +163,84 @@ def result_row(config: SparseConfig, result: dict) -> dict:
     }
 
 
+class _Detached(_Inner):
+    """The reporter of a point run as a Ray task: drops everything (the driver reports the row);
+    cancel comes as ``ray.cancel``, so it never asks to stop."""
+
+    def __init__(self) -> None:
+        pass
+
+    def progress(self, step: int, total: int) -> None:
+        pass
+
+    def should_stop(self) -> bool:
+        return False
+
+
+def check_data_path(path: str) -> None:
+    """DataError naming this machine when a point's data file is missing here (e.g. on a Ray worker)."""
+    if path and not os.path.exists(path):
+        raise DataError(f"The data file {path} does not exist on {socket.gethostname()}: a Ray sweep reads it at "
+                        "the same path on every worker (put it on a shared file system).")
+
+
+def sweep_point(config: dict) -> dict:
+    """One point of a sweep, as a Ray task runs it: the sparse run of ``config`` (a
+    :class:`SparseConfig` dict), returned as its :func:`result_row`."""
+    from engine.sparse.experiments import run_sparse
+
+    c = SparseConfig.from_dict(config)
+    check_data_path(c.data_path)
+    return result_row(c, run_sparse(c, _Detached()))
+
+
+def _report_row(reporter, c: SparseConfig, row: dict, i: int) -> None:
+    reporter.metric(f"test_accuracy/{c.method}", row["test_accuracy"], i)
+    reporter.metric("sweep/sparsity", row["sparsity"], i)  # what partial rows read as reached
+    reporter.log(f"{c.method} sparsity {row['sparsity']:.3f} seed {c.seed}: test accuracy {row['test_accuracy']:.4f}")
+
+
+def _run_sweep_ray(config: SweepConfig, reporter, configs: list[SparseConfig], t0: float) -> dict:
+    """The sweep's points as Ray tasks; rows reported in the order they finish, returned in config order."""
+    from engine.runs.ray_backend import run_points
+
+    done: dict[int, dict] = {}
+    failed: list[dict] = []
+    cpus = [0]
+
+    def started(n: int) -> None:
+        cpus[0] = n
+        reporter.log(f"Ray cluster ({config.address}): {n} CPUs for {len(configs)} points.")
+
+    def on_result(i: int, row: dict) -> None:
+        done[i] = row
+        _report_row(reporter, configs[i], row, i)
+        reporter.progress(len(done) + len(failed), len(configs))
+
+    def on_error(i: int, reason: str) -> None:
+        c = configs[i]
+        failed.append({"index": i, "method": c.method, "control": c.requested, "seed": c.seed, "error": reason})
+        reporter.metric("sweep/failed", 1.0, i)
+        reporter.log(f"{c.method} {c.requested:g} seed {c.seed} failed: {reason}")
+        reporter.progress(len(done) + len(failed), len(configs))
+
+    out = run_points("engine.sparse.sweep:sweep_point", [c.to_dict() for c in configs], address=config.address,
+                     on_result=on_result, on_error=on_error, should_stop=reporter.should_stop,
+                     reporter=reporter, on_start=started)
+    rows = [done[i] for i in sorted(done)]
+    dense = [r["test_accuracy"] for r in rows if r["method"] == "dense"]
+    return {"rows": rows, "summary": summarize_rows(rows), "n_runs": len(configs),
+            "dense_test_accuracy": float(np.mean(dense)) if dense else None,
+            "stopped": out.cancelled > 0, "failed": sorted(failed, key=lambda f: f["index"]),
+            "backend": "ray", "cluster_cpus": cpus[0], "seconds": round(time.perf_counter() - t0, 3)}
+
+
 def run_sweep(config: SweepConfig, reporter, *, run_one) -> dict:
-    """Run every config of the sweep in turn; report ``test_accuracy/<method>`` per finished run."""
+    """Run every config of the sweep (in turn, or as Ray tasks); report ``test_accuracy/<method>`` per finished run."""
     t0 = time.perf_counter()
     configs = sweep_configs(config)
+    if config.backend == "ray":
+        return _run_sweep_ray(config, reporter, configs, t0)
     rows = []
     for i, c in enumerate(configs):
         if reporter.should_stop():
@@ -163,14 +250,13 @@ def run_sweep(config: SweepConfig, reporter, *, run_one) -> dict:
             break
         row = result_row(c, result)
         rows.append(row)
-        reporter.metric(f"test_accuracy/{c.method}", row["test_accuracy"], i)
-        reporter.metric("sweep/sparsity", row["sparsity"], i)  # what partial rows read as reached
-        reporter.log(f"{c.method} sparsity {row['sparsity']:.3f} seed {c.seed}: test accuracy {row['test_accuracy']:.4f}")
+        _report_row(reporter, c, row, i)
         reporter.progress(i + 1, len(configs))
     dense = [r["test_accuracy"] for r in rows if r["method"] == "dense"]
     return {"rows": rows, "summary": summarize_rows(rows), "n_runs": len(configs),
             "dense_test_accuracy": float(np.mean(dense)) if dense else None,
-            "stopped": len(rows) < len(configs), "seconds": round(time.perf_counter() - t0, 3)}
+            "stopped": len(rows) < len(configs), "failed": [], "backend": "local",
+            "seconds": round(time.perf_counter() - t0, 3)}
 
 
 def summarize_rows(rows: list[dict]) -> list[dict]:
@@ -270,8 +356,11 @@ class SensitivityConfig(Config):
     batch_size: int = 64
     seed: int = 0
     max_train: int = 10000
+    backend: str = "local"  # local | ray: each layer's row of the grid a Ray task
+    address: str = "local"  # the Ray cluster, as in SweepConfig
 
     def validate(self) -> None:
+        check_backend(self.backend, self.address)
         require(len(self.sparsities) >= 1, "Pick at least one sparsity level.")
         for s in self.sparsities:
             require(0.0 <= s < 1.0, f"Sparsity {s} is impossible: each level must be in [0, 1).")
@@ -294,12 +383,58 @@ class SensitivityConfig(Config):
         return SparseConfig(**shared, method="dense", sparsity=0.0)
 
 
-def run_sensitivity(config: SensitivityConfig, reporter) -> dict:
-    """Dense training, then a layer × sparsity grid of validation accuracies (snapshot ``sensitivity``)."""
+def _cell(model, weights: dict, fqn: str, s: float, data, base: SparseConfig, finetune_epochs: int, reporter) -> float:
+    """One grid cell: prune ``fqn`` to sparsity ``s`` by magnitude (fine-tune if asked), return the
+    validation accuracy. The caller restores the dense weights afterwards."""
+    import torch
+
+    from engine.sparse.criteria import magnitude_scores, scores_to_masks
+    from engine.sparse.train import Trainer, accuracy
+
+    mask = scores_to_masks(magnitude_scores({fqn: weights[fqn]}), float(s), "layer")[fqn]
+    with torch.no_grad():
+        weights[fqn].mul_(mask)
+    if finetune_epochs:
+        from engine.sparse.methods.magnitude import MagnitudeSparsifier
+
+        sp = MagnitudeSparsifier(sparsity=float(s), scope="layer")
+        sp.prepare(model, [{"tensor_fqn": fqn}])
+        sp.set_masks({fqn: mask})
+        Trainer(model, sp, data, base, _Silent(reporter)).train(finetune_epochs, phase="fine-tune")
+        sp.squash_mask()
+    return accuracy(model, data.x_val, data.y_val)
+
+
+def sensitivity_point(payload: dict, state: dict) -> list[float]:
+    """One layer's row of the sensitivity grid, as a Ray task computes it: ``payload`` holds the
+    :class:`SensitivityConfig` dict (``config``) and the layer (``fqn``); ``state`` the trained dense
+    weights (numpy arrays, sent once with every task)."""
     import torch
 
     from engine.sparse.build import build
-    from engine.sparse.criteria import magnitude_scores, scores_to_masks
+    from engine.sparse.models import prunable
+
+    config = SensitivityConfig.from_dict(payload["config"])
+    check_data_path(config.data_path)
+    base = config.base()
+    data, model, _ = build(base)
+    saved = {k: torch.from_numpy(np.array(v)) for k, v in state.items()}
+    model.load_state_dict(saved)
+    weights = prunable(model)
+    row = []
+    for s in config.sparsities:
+        row.append(_cell(model, weights, payload["fqn"], s, data, base, config.finetune_epochs, _Detached()))
+        model.load_state_dict(saved)
+    return row
+
+
+def run_sensitivity(config: SensitivityConfig, reporter) -> dict:
+    """Dense training, then a layer × sparsity grid of validation accuracies (snapshot ``sensitivity``).
+
+    With ``backend="ray"`` the dense training runs here and each layer's row is a Ray task
+    (:func:`sensitivity_point`, sent the trained weights).
+    """
+    from engine.sparse.build import build
     from engine.sparse.models import prunable
     from engine.sparse.train import Trainer, accuracy
 
@@ -317,22 +452,13 @@ def run_sensitivity(config: SensitivityConfig, reporter) -> dict:
     names = list(weights)
     saved = {k: v.detach().clone() for k, v in model.state_dict().items()}
     grid = np.full((len(names), len(config.sparsities)), np.nan, dtype=np.float32)
+    if config.backend == "ray":
+        return _run_sensitivity_ray(config, reporter, names, saved, grid, dense_acc, trainer.total_steps, t0)
     for i, fqn in enumerate(names):
         for j, s in enumerate(config.sparsities):
             if reporter.should_stop():
                 return _sens_result(config, names, grid, dense_acc, t0, stopped=True)
-            mask = scores_to_masks(magnitude_scores({fqn: weights[fqn]}), float(s), "layer")[fqn]
-            with torch.no_grad():
-                weights[fqn].mul_(mask)
-            if config.finetune_epochs:
-                from engine.sparse.methods.magnitude import MagnitudeSparsifier
-
-                sp = MagnitudeSparsifier(sparsity=float(s), scope="layer")
-                sp.prepare(model, [{"tensor_fqn": fqn}])
-                sp.set_masks({fqn: mask})
-                Trainer(model, sp, data, base, _Silent(reporter)).train(config.finetune_epochs, phase="fine-tune")
-                sp.squash_mask()
-            grid[i, j] = accuracy(model, data.x_val, data.y_val)
+            grid[i, j] = _cell(model, weights, fqn, s, data, base, config.finetune_epochs, reporter)
             model.load_state_dict(saved)
             reporter.metric(f"sensitivity/{fqn}", float(grid[i, j]), j)
             reporter.snapshot("sensitivity", grid, i * len(config.sparsities) + j)
@@ -340,6 +466,38 @@ def run_sensitivity(config: SensitivityConfig, reporter) -> dict:
             reporter.progress(trainer.total_steps + done, trainer.total_steps + cells)
     reporter.snapshot("sensitivity", grid, cells, force=True)
     return _sens_result(config, names, grid, dense_acc, t0)
+
+
+def _run_sensitivity_ray(config, reporter, names, saved, grid, dense_acc, train_steps, t0) -> dict:
+    """The grid's layers as Ray tasks; each row reported (metrics, grid snapshot) as it arrives."""
+    from engine.runs.ray_backend import run_points
+
+    n_s = len(config.sparsities)
+    failed: list[dict] = []
+    rows_done = [0]
+
+    def on_result(i: int, row: list[float]) -> None:
+        grid[i, :] = row
+        for j, v in enumerate(row):
+            reporter.metric(f"sensitivity/{names[i]}", float(v), j)
+        rows_done[0] += 1
+        reporter.snapshot("sensitivity", grid, (rows_done[0] + len(failed)) * n_s, force=True)
+        reporter.progress(train_steps + (rows_done[0] + len(failed)) * n_s, train_steps + len(names) * n_s)
+
+    def on_error(i: int, reason: str) -> None:
+        failed.append({"index": i, "layer": names[i], "error": reason})
+        reporter.log(f"layer {names[i]} failed: {reason}")
+
+    state = {k: v.numpy() for k, v in saved.items()}
+    payloads = [{"config": config.to_dict(), "fqn": fqn} for fqn in names]
+    out = run_points("engine.sparse.sweep:sensitivity_point", payloads, address=config.address, shared=state,
+                     on_result=on_result, on_error=on_error, should_stop=reporter.should_stop, reporter=reporter,
+                     on_start=lambda n: reporter.log(f"Ray cluster ({config.address}): {n} CPUs for "
+                                                     f"{len(names)} layers."))
+    reporter.snapshot("sensitivity", grid, len(names) * n_s, force=True)
+    result = _sens_result(config, names, grid, dense_acc, t0, stopped=out.cancelled > 0)
+    result.update(failed=failed, backend="ray", cluster_cpus=out.cpus)
+    return result
 
 
 def _sens_result(config, names, grid, dense_acc, t0, stopped=False) -> dict:
