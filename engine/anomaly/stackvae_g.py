@@ -65,6 +65,7 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 from torch import nn
 
+from engine.anomaly import kernels as K
 from engine.config import require
 from engine.errors import DataError, RunDiverged
 from engine.runs.reporter import Reporter
@@ -89,6 +90,7 @@ def count_parameters(n_channels: int, *, window: int = 100, hidden: int = 200, l
 
 
 VARIANTS = ("released", "graph")
+KERNELS = ("fast", "reference")  # training arithmetic: same math, see StackVAEGModule.losses_fast
 GRAPH_VARIANT_INIT_STD = 0.1  # the graph-faithful variant's node-embedding start
 
 
@@ -175,6 +177,39 @@ class StackVAEGModule(nn.Module):
             graph = (x - torch.matmul(adj, x)).pow(2).sum(dim=(1, 2)).mean()  # ||X - A~X||^2
         return {"recon": recon, "kl": kl, "graph": graph}
 
+    def losses_fast(self, x: torch.Tensor, xc: torch.Tensor, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        """Same three terms as :meth:`losses`, same random draws in the same order, computed with
+        :mod:`engine.anomaly.kernels`: the shared VAE as float32 oneDNN products over the
+        (B*n, w) rows, the two mean / log-variance heads of z and of x each as one product of
+        the stacked weights, the reconstruction term with its gradient in one fused pass and the
+        graph loss from the channel Gram matrix. ``xc`` is the same batch channel-major, (n, B*w).
+        The results equal :meth:`losses` to float32 rounding (tests/engine/anomaly/test_kernels.py)."""
+        bsz, n, w = x.shape
+        s = self.similarity()  # computed once, used by both graphs
+        adj = graph_from_similarity(s, self.alpha, self.k)
+        rows = x.reshape(bsz * n, w)  # one row per (window, channel)
+        e0, e1, e2 = self.encoder[0], self.encoder[2], self.encoder[4]
+        h = K.linear(rows, e0.weight, e0.bias, relu=True)
+        h = K.linear(h, e1.weight, e1.bias, relu=True)
+        h = K.linear(h, e2.weight, e2.bias).view(bsz, n, -1)  # H: (B, n, latent)
+        h = ((1.0 - self.gamma) * h + self.gamma * torch.matmul(adj, h)).view(bsz * n, -1)  # H'
+        lat = h.shape[1]
+        zz = K.linear(h, torch.cat([self.z_mean.weight, self.z_logvar.weight]),
+                      torch.cat([self.z_mean.bias, self.z_logvar.bias]))  # (B*n, 2 latent)
+        mu, logvar = zz[:, :lat], zz[:, lat:]
+        z = mu + torch.exp(0.5 * logvar) * torch.randn((bsz, n, lat), generator=gen).view(bsz * n, lat)
+        d0, d1 = self.decoder[0], self.decoder[2]
+        d = K.linear(z, d0.weight, d0.bias, relu=True)
+        d = K.linear(d, d1.weight, d1.bias, relu=True)
+        out = K.linear(d, torch.cat([self.x_mean.weight, self.x_logvar.weight]),
+                       torch.cat([self.x_mean.bias, self.x_logvar.bias]))  # [x_mu | x_logvar]: (B*n, 2w)
+        eps = torch.randn((bsz, n, w), generator=gen).view(bsz * n, w)
+        recon = K.gaussian_recon_loss(out, rows, eps, bsz)
+        kl = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).sum() / bsz
+        graph_a = leave_one_out_graph(s, self.alpha, self.k) if self.variant == "graph" else adj
+        graph = K.graph_loss_gram(graph_a, xc, bsz)
+        return {"recon": recon, "kl": kl, "graph": graph}
+
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """Decoder mean from the posterior mean of z: (B, n, w)."""
@@ -211,13 +246,13 @@ class StackVAEG(BaseEstimator):
                  lr: float = 1e-3, weight_decay: float = 1e-3, lr_decay: float = 0.8,
                  lr_step: int = 10, clip_norm: float = 12.0, train_stride: int = 1,
                  node_init_std: float = 1.0, snapshot_every: int = 20, seed: int = 0,
-                 variant: str = "released") -> None:
+                 variant: str = "released", kernels: str = "fast") -> None:
         self.window, self.hidden, self.latent, self.node_dim = window, hidden, latent, node_dim
         self.k, self.alpha, self.gamma, self.graph_weight = k, alpha, gamma, graph_weight
         self.epochs, self.batch_size, self.lr, self.weight_decay = epochs, batch_size, lr, weight_decay
         self.lr_decay, self.lr_step, self.clip_norm = lr_decay, lr_step, clip_norm
         self.train_stride, self.snapshot_every, self.seed = train_stride, snapshot_every, seed
-        self.node_init_std, self.variant = node_init_std, variant
+        self.node_init_std, self.variant, self.kernels = node_init_std, variant, kernels
 
     def init_std(self) -> float:
         """The node-embedding start actually used: ``node_init_std``, except that the graph variant
@@ -248,6 +283,7 @@ class StackVAEG(BaseEstimator):
         require(0.0 <= self.node_init_std <= 10.0,
                 f"node_init_std must lie in [0, 10] (got {self.node_init_std}).")
         require(self.variant in VARIANTS, f"variant must be one of {', '.join(VARIANTS)} (got {self.variant!r}).")
+        require(self.kernels in KERNELS, f"kernels must be one of {', '.join(KERNELS)} (got {self.kernels!r}).")
 
     def _check_X(self, X: Any, fitted: bool) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
@@ -290,11 +326,18 @@ class StackVAEG(BaseEstimator):
         self.history_: list[dict[str, float]] = []
         self.stopped_early_ = False
 
-        windows = torch.from_numpy(X).unfold(0, self.window, 1)  # (T-w+1, n, w), a view
+        fast = self.kernels == "fast"
+        if fast:  # channel-major copy: each window row (n, w) is contiguous, and so is a (n, B, w) batch
+            by_channel = torch.from_numpy(np.ascontiguousarray(X.T)).unfold(1, self.window, 1)  # (n, T-w+1, w)
+            windows = by_channel.permute(1, 0, 2)  # (T-w+1, n, w), a view
+        else:
+            windows = torch.from_numpy(X).unfold(0, self.window, 1)  # (T-w+1, n, w), a view
         starts = np.arange(0, windows.shape[0], self.train_stride)
         n_batches = max(1, len(starts) // self.batch_size)  # last partial batch dropped, as released
         total = self.epochs * n_batches
-        opt = torch.optim.Adam(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        # fused Adam: the same update in one kernel over all parameters (reference: a loop per tensor)
+        opt = torch.optim.Adam(module.parameters(), lr=self.lr, weight_decay=self.weight_decay,
+                               **({"fused": True} if fast else {}))
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=self.lr_step, gamma=self.lr_decay)
         step, seconds, seen = 0, 0.0, 0
         if reporter is not None:
@@ -307,14 +350,18 @@ class StackVAEG(BaseEstimator):
             done = 0
             for b in range(n_batches):
                 idx = torch.from_numpy(order[b * self.batch_size:(b + 1) * self.batch_size])
-                parts = module.losses(windows[idx], gen)  # windows[idx]: (B, n, w)
+                if fast:
+                    xc = by_channel[:, idx].view(n, -1)  # (n, B*w), the same windows channel-major
+                    parts = module.losses_fast(windows[idx], xc, gen)
+                else:
+                    parts = module.losses(windows[idx], gen)  # windows[idx]: (B, n, w)
                 loss = parts["recon"] + parts["kl"] + self.graph_weight * parts["graph"]
                 if not torch.isfinite(loss):
                     raise RunDiverged(f"Training diverged at epoch {epoch}, batch {b + 1} (loss = "
                                       f"{loss.item()}); try a smaller learning rate.")
                 opt.zero_grad()
                 loss.backward()
-                nn.utils.clip_grad_norm_(module.parameters(), self.clip_norm)
+                nn.utils.clip_grad_norm_(module.parameters(), self.clip_norm, foreach=fast)
                 opt.step()
                 step += 1
                 done += 1
