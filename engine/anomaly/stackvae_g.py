@@ -177,37 +177,42 @@ class StackVAEGModule(nn.Module):
             graph = (x - torch.matmul(adj, x)).pow(2).sum(dim=(1, 2)).mean()  # ||X - A~X||^2
         return {"recon": recon, "kl": kl, "graph": graph}
 
-    def losses_fast(self, x: torch.Tensor, xc: torch.Tensor, gen: torch.Generator) -> dict[str, torch.Tensor]:
+    def losses_fast(self, xt: torch.Tensor, gen: torch.Generator) -> dict[str, torch.Tensor]:
         """Same three terms as :meth:`losses`, same random draws in the same order, computed with
-        :mod:`engine.anomaly.kernels`: the shared VAE as float32 oneDNN products over the
-        (B*n, w) rows, the two mean / log-variance heads of z and of x each as one product of
-        the stacked weights, the reconstruction term with its gradient in one fused pass and the
-        graph loss from the channel Gram matrix. ``xc`` is the same batch channel-major, (n, B*w).
-        The results equal :meth:`losses` to float32 rounding (tests/engine/anomaly/test_kernels.py)."""
-        bsz, n, w = x.shape
+        :mod:`engine.anomaly.kernels`. ``xt`` is the batch time-major, (w, B, n): ``xt[:, b]`` is
+        window b as it sits in the series. Every activation is kept feature-major, (features,
+        B*n) with one column per (window, channel), so the shared VAE is float32 oneDNN products
+        without transposed copies; the two mean / log-variance heads of z and of x are each one
+        product of the stacked weights; the reconstruction term and its gradient are one fused
+        pass; the graph loss comes from the channel Gram matrix. The results equal
+        :meth:`losses` to float32 rounding (tests/engine/anomaly/test_kernels.py)."""
+        w, bsz, n = xt.shape
+        m = bsz * n
         s = self.similarity()  # computed once, used by both graphs
         adj = graph_from_similarity(s, self.alpha, self.k)
-        rows = x.reshape(bsz * n, w)  # one row per (window, channel)
+        cols = xt.reshape(w, m)  # (w, B*n): column b*n + i is channel i of window b
         e0, e1, e2 = self.encoder[0], self.encoder[2], self.encoder[4]
-        h = K.linear(rows, e0.weight, e0.bias, relu=True)
+        h = K.linear(cols, e0.weight, e0.bias, relu=True)
         h = K.linear(h, e1.weight, e1.bias, relu=True)
-        h = K.linear(h, e2.weight, e2.bias).view(bsz, n, -1)  # H: (B, n, latent)
-        h = ((1.0 - self.gamma) * h + self.gamma * torch.matmul(adj, h)).view(bsz * n, -1)  # H'
-        lat = h.shape[1]
+        h = K.linear(h, e2.weight, e2.bias)  # H^T: (latent, B*n)
+        lat = h.shape[0]
+        mixed = torch.matmul(h.view(lat * bsz, n), adj.t()).view(lat, m)  # (A~ H)^T, per window
+        h = (1.0 - self.gamma) * h + self.gamma * mixed  # H'^T
         zz = K.linear(h, torch.cat([self.z_mean.weight, self.z_logvar.weight]),
-                      torch.cat([self.z_mean.bias, self.z_logvar.bias]))  # (B*n, 2 latent)
-        mu, logvar = zz[:, :lat], zz[:, lat:]
-        z = mu + torch.exp(0.5 * logvar) * torch.randn((bsz, n, lat), generator=gen).view(bsz * n, lat)
+                      torch.cat([self.z_mean.bias, self.z_logvar.bias]))  # [mu ; logvar]: (2 latent, B*n)
+        mu, logvar = zz[:lat], zz[lat:]
+        eps_z = torch.randn((bsz, n, lat), generator=gen).permute(2, 0, 1).reshape(lat, m)
+        z = mu + torch.exp(0.5 * logvar) * eps_z
         d0, d1 = self.decoder[0], self.decoder[2]
         d = K.linear(z, d0.weight, d0.bias, relu=True)
         d = K.linear(d, d1.weight, d1.bias, relu=True)
         out = K.linear(d, torch.cat([self.x_mean.weight, self.x_logvar.weight]),
-                       torch.cat([self.x_mean.bias, self.x_logvar.bias]))  # [x_mu | x_logvar]: (B*n, 2w)
-        eps = torch.randn((bsz, n, w), generator=gen).view(bsz * n, w)
-        recon = K.gaussian_recon_loss(out, rows, eps, bsz)
+                       torch.cat([self.x_mean.bias, self.x_logvar.bias]))  # [x_mu ; x_logvar]: (2w, B*n)
+        eps = torch.randn((bsz, n, w), generator=gen).permute(2, 0, 1).reshape(w, m)
+        recon = K.gaussian_recon_loss(out, cols, eps, bsz)
         kl = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).sum() / bsz
         graph_a = leave_one_out_graph(s, self.alpha, self.k) if self.variant == "graph" else adj
-        graph = K.graph_loss_gram(graph_a, xc, bsz)
+        graph = K.graph_loss_gram(graph_a, xt.reshape(w * bsz, n), bsz)
         return {"recon": recon, "kl": kl, "graph": graph}
 
     @torch.no_grad()
@@ -327,11 +332,9 @@ class StackVAEG(BaseEstimator):
         self.stopped_early_ = False
 
         fast = self.kernels == "fast"
-        if fast:  # channel-major copy: each window row (n, w) is contiguous, and so is a (n, B, w) batch
-            by_channel = torch.from_numpy(np.ascontiguousarray(X.T)).unfold(1, self.window, 1)  # (n, T-w+1, w)
-            windows = by_channel.permute(1, 0, 2)  # (T-w+1, n, w), a view
-        else:
-            windows = torch.from_numpy(X).unfold(0, self.window, 1)  # (T-w+1, n, w), a view
+        windows = torch.from_numpy(X).unfold(0, self.window, 1)  # (T-w+1, n, w), a view
+        if fast:  # the same windows time-major, (w, T-w+1, n): a batch xt[:, idx] is B contiguous blocks
+            by_time = torch.from_numpy(np.ascontiguousarray(X)).as_strided((self.window, windows.shape[0], n), (n, n, 1))
         starts = np.arange(0, windows.shape[0], self.train_stride)
         n_batches = max(1, len(starts) // self.batch_size)  # last partial batch dropped, as released
         total = self.epochs * n_batches
@@ -351,8 +354,7 @@ class StackVAEG(BaseEstimator):
             for b in range(n_batches):
                 idx = torch.from_numpy(order[b * self.batch_size:(b + 1) * self.batch_size])
                 if fast:
-                    xc = by_channel[:, idx].view(n, -1)  # (n, B*w), the same windows channel-major
-                    parts = module.losses_fast(windows[idx], xc, gen)
+                    parts = module.losses_fast(by_time[:, idx], gen)  # by_time[:, idx]: (w, B, n)
                 else:
                     parts = module.losses(windows[idx], gen)  # windows[idx]: (B, n, w)
                 loss = parts["recon"] + parts["kl"] + self.graph_weight * parts["graph"]

@@ -27,7 +27,7 @@ def test_linear_matches_autograd_forward_and_backward(shape, relu):
     x, w, b = torch.randn(m, i, generator=g), torch.randn(o, i, generator=g), torch.randn(o, generator=g)
     ref = lambda x, w, b: F.relu(F.linear(x, w, b)) if relu else F.linear(x, w, b)  # noqa: E731
     y0, g0 = _grads(ref, x, w, b)
-    y1, g1 = _grads(lambda x, w, b: K.linear(x, w, b, relu=relu), x, w, b)
+    y1, g1 = _grads(lambda x, w, b: K.linear(x.t(), w, b, relu=relu).t(), x, w, b)  # feature-major
     assert torch.allclose(y0, y1, rtol=1e-5, atol=1e-4)
     for a, c in zip(g0, g1):
         assert torch.allclose(a, c, rtol=1e-5, atol=1e-3)
@@ -35,10 +35,10 @@ def test_linear_matches_autograd_forward_and_backward(shape, relu):
 
 def test_recon_loss_and_its_gradient_match_autograd():
     g = torch.Generator().manual_seed(2)
-    out, x, eps = torch.randn(12, 8, generator=g), torch.rand(12, 4, generator=g), torch.randn(12, 4, generator=g)
+    out, x, eps = torch.randn(8, 12, generator=g), torch.rand(4, 12, generator=g), torch.randn(4, 12, generator=g)
 
     def ref(out):
-        x_hat = out[:, :4] + torch.exp(0.5 * out[:, 4:]) * eps
+        x_hat = out[:4] + torch.exp(0.5 * out[4:]) * eps
         return (x_hat - x).pow(2).sum() / 3
 
     l0, (g0,) = _grads(ref, out)
@@ -54,7 +54,7 @@ def test_gram_graph_loss_equals_the_per_window_sum_and_its_gradient():
     xb = torch.rand(5, 6, 10, generator=g)  # (B, n, w)
     ref = lambda a: (xb - torch.matmul(a, xb)).pow(2).sum(dim=(1, 2)).mean()  # noqa: E731
     l0, (g0,) = _grads(ref, a)
-    l1, (g1,) = _grads(lambda a: K.graph_loss_gram(a, xb.permute(1, 0, 2).reshape(6, -1), 5), a)
+    l1, (g1,) = _grads(lambda a: K.graph_loss_gram(a, xb.transpose(1, 2).reshape(-1, 6), 5), a)
     assert torch.allclose(l0, l1, rtol=1e-5) and torch.allclose(g0, g1, rtol=1e-4, atol=1e-5)
 
 
@@ -71,7 +71,7 @@ def test_one_training_step_gives_the_same_losses_and_gradients(variant):
                             variant=variant)
         gen = torch.Generator().manual_seed(7)
         parts = (m.losses(x, gen) if name == "reference"
-                 else m.losses_fast(x, x.permute(1, 0, 2).reshape(n, -1), gen))
+                 else m.losses_fast(x.permute(2, 0, 1).contiguous(), gen))  # time-major (w, B, n)
         sum(parts.values()).backward()
         out[name] = ({k: float(v.detach()) for k, v in parts.items()}, {k: p.grad.clone() for k, p in m.named_parameters()})
     (l0, g0), (l1, g1) = out["reference"], out["fast"]
@@ -100,3 +100,12 @@ def test_a_short_fit_gives_the_same_history_and_graph_as_the_reference_path():
 def test_unknown_kernels_value_is_a_clear_error():
     with pytest.raises(ConfigError, match="kernels must be one of fast, reference"):
         StackVAEG(kernels="gpu").fit(np.zeros((200, 2), np.float32))
+
+
+def test_fast_path_reads_any_memory_layout_of_the_series():
+    rng = np.random.default_rng(1)
+    X = rng.random((150, 4)).astype(np.float32)
+    kw = dict(window=10, hidden=16, latent=4, node_dim=6, k=2, epochs=1, batch_size=16, seed=0)
+    a = StackVAEG(**kw).fit(X)
+    b = StackVAEG(**kw).fit(np.asfortranarray(X))
+    assert a.history_[0]["loss"] == b.history_[0]["loss"]
