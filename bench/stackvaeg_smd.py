@@ -76,11 +76,14 @@ AUTHORS_WPS_BEST = 3900.0  # the fastest of the authors' three figures: the rati
 AUTHORS_SCORE_S, AUTHORS_PEAK_MB = 17.1, 1510.0
 
 
-def _speed_child(root: str, machine: str, epochs: int, stride: int, threads: int, kernels: str, q) -> None:
+def _speed_child(root: str, machine: str, epochs: int, stride: int, threads: int, kernels: str,
+                 omp_wait: str, q) -> None:
     """One timed fit + scoring in a fresh process (so its peak memory is its own)."""
     import resource
 
     os.environ["SPARSITY_LAB_THREADS"] = str(threads)
+    if omp_wait != "default":  # read by libgomp when torch loads, so set before the import below
+        os.environ["OMP_WAIT_POLICY"] = omp_wait.upper()
     from engine.runs.threads import apply, threads_for
 
     used = apply(threads_for("stackvaeg"))  # the one thread policy, asked for `threads`
@@ -98,7 +101,8 @@ def _speed_child(root: str, machine: str, epochs: int, stride: int, threads: int
            "threads": used, "load": (load0 + os.getloadavg()[0]) / 2, "windows": len(data.train) - 99})
 
 
-def speed(root: Path, machines: list[str], stride: int, threads: int, epochs: int, repeat: int) -> None:
+def speed(root: Path, machines: list[str], stride: int, threads: int, epochs: int, repeat: int,
+          omp_wait: str = "default", kernel_paths: tuple[str, ...] = ("fast", "reference")) -> None:
     """Training throughput, test-set scoring time and peak memory per SMD machine, for this project's
     fast kernels and its reference (autograd) path, each run in its own process; ratios to the
     authors' released code as measured on this kind of machine (constants above)."""
@@ -106,16 +110,17 @@ def speed(root: Path, machines: list[str], stride: int, threads: int, epochs: in
 
     ctx = mp.get_context("spawn")
     print(f"speed: SMD, {epochs} epoch(s) per run, train stride {stride}, {threads} torch threads asked of "
-          f"engine/runs/threads.py, {repeat} run(s) each; 'load' is the 1-min load average over the run "
-          f"(the authors' figures were taken at about 2.5).")
+          f"engine/runs/threads.py, OpenMP wait policy {omp_wait}, {repeat} run(s) each; 'load' is the 1-min "
+          f"load average over the run (the authors' figures were taken at about 2.5).")
     print(f"{'machine':<12} {'kernels':<10} {'threads':>7} {'windows/s':>10} {'s/epoch':>8} {'x authors':>9} "
           f"{'score s':>8} {'x authors':>9} {'peak MB':>8} {'x authors':>9} {'load':>5}")
     for machine in machines:
         authors = AUTHORS_WPS.get(machine, AUTHORS_WPS_BEST)
-        for kernels in ("fast", "reference"):
+        for kernels in kernel_paths:
             for _ in range(repeat):
                 q = ctx.Queue()
-                p = ctx.Process(target=_speed_child, args=(str(root), machine, epochs, stride, threads, kernels, q))
+                p = ctx.Process(target=_speed_child, args=(str(root), machine, epochs, stride, threads, kernels,
+                                                                 omp_wait, q))
                 p.start()
                 r = q.get()
                 p.join()
@@ -138,6 +143,10 @@ def main() -> None:
     ap.add_argument("--speed-epochs", type=int, default=2, help="epochs per timed run (the authors timed 10)")
     ap.add_argument("--repeat", type=int, default=2, help="timed runs per machine and kernel path")
     ap.add_argument("--threads", type=int, default=2, help="torch threads for --speed (the authors' figures: 2)")
+    ap.add_argument("--omp-wait", choices=("default", "passive", "active"), default="default",
+                    help="OpenMP wait policy for --speed runs (passive: idle threads sleep instead of spinning; "
+                         "measured 10x faster at 2 threads when other processes load the cores)")
+    ap.add_argument("--kernels", default="fast,reference", help="kernel paths to time with --speed")
     args = ap.parse_args()
     root = shared_data_dir()
     if root is None:
@@ -145,7 +154,7 @@ def main() -> None:
         return
     if args.speed:
         speed(root, [m for m in args.machines.split(",") if m], args.train_stride, args.threads,
-              args.speed_epochs, args.repeat)
+              args.speed_epochs, args.repeat, args.omp_wait, tuple(args.kernels.split(",")))
         return
     print(f"StackVAE-G, {args.epochs} epochs (released: 256), train stride {args.train_stride}, seed "
           f"{args.seed}; P/R/F1/PA-F1/PA%K at the POT threshold fitted on training scores; best F1 is an "

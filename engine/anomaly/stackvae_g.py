@@ -242,7 +242,14 @@ class StackVAEG(BaseEstimator):
     as released; see the module docstring for what a small start shows). ``variant`` is
     ``"released"`` (the authors' model) or ``"graph"`` (this project's graph-faithful variant:
     leave-one-out graph loss and, with ``node_init_std`` at 1, a N(0, 0.1^2) start; see the module
-    docstring). ``fit(X, reporter=...)`` streams losses and adjacency snapshots.
+    docstring). ``kernels`` chooses how training is computed, not what: ``"fast"`` (default)
+    runs :meth:`StackVAEGModule.losses_fast` (float32 oneDNN products on feature-major activations,
+    fused reconstruction loss, Gram-matrix graph loss, fused Adam and clipping; measured about 2x the
+    throughput of the plain path on this project's AMD machine, bench/stackvaeg_smd.py --speed),
+    ``"reference"`` the plain autograd :meth:`StackVAEGModule.losses`. Both give the same losses and
+    gradients to float32 rounding; over many steps the rounding lets two runs drift apart as two
+    seeds would not (tests/engine/anomaly/test_kernels.py). ``fit(X, reporter=...)`` streams losses
+    and adjacency snapshots.
     """
 
     def __init__(self, *, window: int = 100, hidden: int = 200, latent: int = 20,
