@@ -244,8 +244,9 @@ class StackVAEG(BaseEstimator):
     leave-one-out graph loss and, with ``node_init_std`` at 1, a N(0, 0.1^2) start; see the module
     docstring). ``kernels`` chooses how training is computed, not what: ``"fast"`` (default)
     runs :meth:`StackVAEGModule.losses_fast` (float32 oneDNN products on feature-major activations,
-    fused reconstruction loss, Gram-matrix graph loss, fused Adam and clipping; measured about 2x the
-    throughput of the plain path on this project's AMD machine, bench/stackvaeg_smd.py --speed),
+    fused reconstruction loss, Gram-matrix graph loss, fused Adam and clipping; on this project's
+    2-core AMD machine, SMD, measured 1.6x the plain path's windows/s at 1 thread and 1.6-2.0x at 2,
+    under load 3-3.7: bench/stackvaeg_smd.py --speed),
     ``"reference"`` the plain autograd :meth:`StackVAEGModule.losses`. Both give the same losses and
     gradients to float32 rounding; over many steps the rounding lets two runs drift apart as two
     seeds would not (tests/engine/anomaly/test_kernels.py). ``fit(X, reporter=...)`` streams losses
