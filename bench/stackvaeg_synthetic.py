@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.anomaly.experiments import StackVAEGConfig, run_stackvaeg  # noqa: E402
 from engine.runs.reporter import MemoryReporter  # noqa: E402
+from engine.runs.threads import apply, threads_for  # noqa: E402
 
 
 def main() -> None:
@@ -54,6 +55,7 @@ def main() -> None:
     ap.add_argument("--node-init-std", type=float, default=1.0, help="1 = released N(0, 1) start")
     ap.add_argument("--variant", choices=("released", "graph", "both"), default="released")
     args = ap.parse_args()
+    print(f"torch threads: {apply(threads_for('stackvaeg'))} (engine/runs/threads.py; SPARSITY_LAB_THREADS overrides)")
     variants = ("released", "graph") if args.variant == "both" else (args.variant,)
     summary = {v: run_variant(args, v) for v in variants}
     if len(summary) == 2:
