@@ -69,9 +69,16 @@ def threads_for(kind: str, workers: int = 1, n_cores: int | None = None) -> int:
 
 
 def set_env(threads: int) -> None:
-    """Cap OpenMP/BLAS pools through the environment (only effective before torch/numpy load them)."""
+    """Cap OpenMP/BLAS pools through the environment (only effective before torch/numpy load them).
+
+    With more than one thread, OpenMP's threads sleep instead of spinning while they wait
+    (``OMP_WAIT_POLICY=PASSIVE``, unless the environment says otherwise): on a shared 2-core
+    machine spinning made 2 threads 4–10× slower than 1 (``bench/stackvaeg_smd.py --speed``).
+    """
     for var in _ENV_VARS:
         os.environ[var] = str(threads)
+    if threads > 1:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def apply(threads: int) -> int:
