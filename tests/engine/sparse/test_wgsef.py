@@ -146,3 +146,20 @@ def test_k_larger_than_a_layers_groups_is_refused_before_the_run():
         _config(method_params={"lam": 0})
     r = run_sparse(_config(method_params={"groups_kept": 5}), MemoryReporter())
     assert list(r["wgsef"]["nonzero_groups"].values()) == [5, 5]
+
+
+def test_the_linear_time_root_search_gives_the_sorted_search_prox_with_ties_and_zeros():
+    from engine.sparse.prox import prox_half_ksupport_sq_sorted
+
+    rng = np.random.default_rng(11)
+    for t in range(400):
+        d = int(rng.integers(2, 80))
+        k, beta = int(rng.integers(1, d)), float(rng.uniform(0.01, 10))
+        z = rng.normal(size=d)
+        if t % 3 == 0:
+            z = np.round(z, 1)  # ties between entries and breakpoints
+        if t % 4 == 0:
+            z[rng.random(d) < 0.4] = 0.0
+        zt = torch.tensor(z)
+        assert torch.allclose(prox_half_ksupport_sq(zt, k, beta), prox_half_ksupport_sq_sorted(zt, k, beta),
+                              atol=1e-12, rtol=0), (d, k, beta)
