@@ -125,6 +125,17 @@ def run_sparse(config: SparseConfig, reporter) -> dict:
     return result
 
 
+def sweep_point(config: dict) -> dict:
+    """One point of a sweep, as a Ray task runs it: the sparse run of ``config`` (a
+    :class:`SparseConfig` dict), returned as its :func:`engine.sparse.sweep.result_row` (here, not in
+    ``sweep.py``, which this module imports: no import cycle)."""
+    from engine.sparse.sweep import _Detached, check_data_path, result_row
+
+    c = SparseConfig.from_dict(config)
+    check_data_path(c.data_path)
+    return result_row(c, run_sparse(c, _Detached()))
+
+
 def _sweep(config, reporter):
     return run_sweep(config, reporter, run_one=run_sparse)
 

@@ -9,7 +9,7 @@
 
 Both take ``backend`` (``local``: one point after another in this process; ``ray``: each point a
 Ray task, see :mod:`engine.runs.ray_backend`) and ``address``. A sweep point is one sparse run
-(:func:`sweep_point`); a sensitivity point is one layer's row of the grid (:func:`sensitivity_point`,
+(``engine.sparse.experiments.sweep_point``); a sensitivity point is one layer's row of the grid (:func:`sensitivity_point`,
 given the trained dense weights): the same functions run on either backend.
 """
 from __future__ import annotations
@@ -184,16 +184,6 @@ def check_data_path(path: str) -> None:
                         "the same path on every worker (put it on a shared file system).")
 
 
-def sweep_point(config: dict) -> dict:
-    """One point of a sweep, as a Ray task runs it: the sparse run of ``config`` (a
-    :class:`SparseConfig` dict), returned as its :func:`result_row`."""
-    from engine.sparse.experiments import run_sparse
-
-    c = SparseConfig.from_dict(config)
-    check_data_path(c.data_path)
-    return result_row(c, run_sparse(c, _Detached()))
-
-
 def _report_row(reporter, c: SparseConfig, row: dict, i: int) -> None:
     reporter.metric(f"test_accuracy/{c.method}", row["test_accuracy"], i)
     reporter.metric("sweep/sparsity", row["sparsity"], i)  # what partial rows read as reached
@@ -224,7 +214,7 @@ def _run_sweep_ray(config: SweepConfig, reporter, configs: list[SparseConfig], t
         reporter.log(f"{c.method} {c.requested:g} seed {c.seed} failed: {reason}")
         reporter.progress(len(done) + len(failed), len(configs))
 
-    out = run_points("engine.sparse.sweep:sweep_point", [c.to_dict() for c in configs], address=config.address,
+    out = run_points("engine.sparse.experiments:sweep_point", [c.to_dict() for c in configs], address=config.address,
                      on_result=on_result, on_error=on_error, should_stop=reporter.should_stop,
                      reporter=reporter, on_start=started)
     rows = [done[i] for i in sorted(done)]
