@@ -21,7 +21,7 @@ Proximal operators (derived here; the WGSEF paper's own equations could not be c
   entries, ``l − r`` shifted ones summing to ``T``). If ``‖z‖₀ ≤ k`` it is ``z/(1+β)``.
   The root is found by a median search over the breakpoints ``|z_i|`` and ``β|z_i|/(1+β)``
   (:func:`_root`): **worst-case O(d)**, the linear time the WGSEF paper states; the sorted search
-  (O(d log d), :func:`prox_half_ksupport_sq_sorted`) is kept as the reference it is tested against,
+  (O(d log d), :func:`_root_sorted`) is kept as the reference it is tested against,
   and ``bench/wgsef_compare.py --prox-only`` times both against d.
 * ``prox_{λS_k}(y)`` (:func:`prox_sparse_envelope`): for ``λ < 1`` it equals
   ``prox_{(λ/(1−λ)) h_k}(y/(1−λ))`` (complete the square), and the scaled entries come back
@@ -123,8 +123,33 @@ def _root(a: np.ndarray, k: int, beta: float) -> float:
     return lo if not np.isfinite(hi) else (lo + hi) / 2  # g ≡ k on the bracket: any θ in it
 
 
-def prox_half_ksupport_sq(z: torch.Tensor, k: int, beta: float) -> torch.Tensor:
+def _root_sorted(a: torch.Tensor, k: int, beta: float) -> float:
+    """The same root as :func:`_root`, found on the sorted breakpoints: O(d log d).
+
+    Kept as the reference the linear-time search is tested against.
+    """
+    c = (1.0 + beta) / beta  # |z_i| ≥ cθ: scaled; θ < |z_i| < cθ: shifted by θ; |z_i| ≤ θ: 0
+    s = a.sort(descending=True).values  # (d,)
+    prefix = torch.cat([s.new_zeros(1), s.cumsum(0)])  # prefix[j] = Σ of the j largest
+    bps = torch.cat([a, a / c, a.new_zeros(1)]).unique().sort(descending=True).values  # breakpoints of g(θ)
+    mids = (bps[:-1] + bps[1:]) / 2  # one interior point per piece
+    neg = -s
+    n_top = torch.searchsorted(neg, -c * mids, right=True)  # #{|z| ≥ cθ} (the same on the whole piece)
+    n_pos = torch.searchsorted(neg, -mids, right=False)  # #{|z| > θ}
+    n_mid = n_pos - n_top
+    t_mid = prefix[n_pos] - prefix[n_top]
+    denom = (k - n_top).to(a.dtype) + beta * n_mid.to(a.dtype)
+    theta = torch.where(n_mid > 0, beta * t_mid / denom.clamp(min=1e-300), mids)
+    ok = (theta <= bps[:-1] * (1 + 1e-12)) & (theta >= bps[1:] * (1 - 1e-12)) & (denom > 0)
+    ok &= (n_mid > 0) | (n_top == k)
+    return float(theta[ok.nonzero()[0, 0]])
+
+
+def prox_half_ksupport_sq(z: torch.Tensor, k: int, beta: float, *, sorted_search: bool = False) -> torch.Tensor:
     """``argmin_x (β/2)‖x‖²_(k) + ½‖x − z‖²`` in closed form (module doc), worst-case O(d).
+
+    ``sorted_search=True`` finds the threshold on the sorted breakpoints instead (O(d log d), the
+    reference of the tests and the bench).
 
     >>> prox_half_ksupport_sq(torch.tensor([4.0, 2.0, 0.0]), 2, 1.0).tolist()  # ‖z‖₀ ≤ k: z/(1+β)
     [2.0, 1.0, 0.0]
@@ -137,43 +162,14 @@ def prox_half_ksupport_sq(z: torch.Tensor, k: int, beta: float) -> torch.Tensor:
     if int((a > 0).sum()) <= k:
         return z / (1.0 + beta)
     c = (1.0 + beta) / beta
-    th = _root(a.detach().cpu().double().numpy(), k, beta)
+    th = _root_sorted(a, k, beta) if sorted_search else _root(a.detach().cpu().double().numpy(), k, beta)
     out = torch.where(a >= c * th, a / (1.0 + beta), (a - th).clamp(min=0.0))
     return out * z.sign()
 
 
 def prox_half_ksupport_sq_sorted(z: torch.Tensor, k: int, beta: float) -> torch.Tensor:
-    """The same prox as :func:`prox_half_ksupport_sq`, its root found on the sorted breakpoints: O(d log d).
-
-    Kept as the reference the linear-time search is tested against.
-
-    >>> prox_half_ksupport_sq(torch.tensor([4.0, 2.0, 0.0]), 2, 1.0).tolist()  # ‖z‖₀ ≤ k: z/(1+β)
-    [2.0, 1.0, 0.0]
-    >>> [round(v, 4) for v in prox_half_ksupport_sq(torch.tensor([4.0, -2.0, 1.0]), 1, 1.0).tolist()]
-    [2.0, -0.0, 0.0]
-    """
-    if beta <= 0:
-        return z.clone()
-    a = z.abs()
-    if int((a > 0).sum()) <= k:
-        return z / (1.0 + beta)
-    c = (1.0 + beta) / beta  # |z_i| ≥ cθ: scaled; θ < |z_i| < cθ: shifted by θ; |z_i| ≤ θ: 0
-    s = a.sort(descending=True).values  # (d,)
-    prefix = torch.cat([s.new_zeros(1), s.cumsum(0)])  # prefix[j] = Σ of the j largest
-    bps = torch.cat([a, a / c, a.new_zeros(1)]).unique().sort(descending=True).values  # breakpoints of g(θ)
-    mids = (bps[:-1] + bps[1:]) / 2  # one interior point per piece
-    neg = -s
-    n_top = torch.searchsorted(neg, -c * mids, right=True)  # #{|z| ≥ cθ} (the same on the whole piece)
-    n_pos = torch.searchsorted(neg, -mids, right=False)  # #{|z| > θ}
-    n_mid = n_pos - n_top
-    t_mid = prefix[n_pos] - prefix[n_top]
-    denom = (k - n_top).to(z.dtype) + beta * n_mid.to(z.dtype)
-    theta = torch.where(n_mid > 0, beta * t_mid / denom.clamp(min=1e-300), mids)
-    ok = (theta <= bps[:-1] * (1 + 1e-12)) & (theta >= bps[1:] * (1 - 1e-12)) & (denom > 0)
-    ok &= (n_mid > 0) | (n_top == k)
-    th = float(theta[ok.nonzero()[0, 0]])
-    out = torch.where(a >= c * th, a / (1.0 + beta), (a - th).clamp(min=0.0))
-    return out * z.sign()
+    """:func:`prox_half_ksupport_sq` with the sorted O(d log d) threshold search (tests, bench)."""
+    return prox_half_ksupport_sq(z, k, beta, sorted_search=True)
 
 
 def prox_sparse_envelope(y: torch.Tensor, k: int, lam: float) -> torch.Tensor:
