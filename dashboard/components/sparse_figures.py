@@ -448,8 +448,16 @@ def accuracy_sparsity(rows: list[dict], *, x_axis: str = "sparsity", height: int
                  tickvals=ticks, ticktext=labels)
     if density:
         xaxis.update(type="log", autorange="reversed")
+    else:  # the points' own span, at least 10 % of sparsity wide: one point alone (or none yet) keeps readable ticks
+        lo_x, hi_x = (float(np.nanmin(xs_all)), float(np.nanmax(xs_all))) if xs_all else (0.5, 0.99)
+        if hi_x - lo_x < 0.1:
+            mid = (lo_x + hi_x) / 2
+            lo_x, hi_x = mid - 0.05, mid + 0.05
+        pad = 0.06 * (hi_x - lo_x)
+        xaxis.update(range=[lo_x - pad, hi_x + pad])
+    yr = y_range(ys)
     fig.update_layout(title="Test accuracy vs sparsity", margin=MARGIN, height=height, xaxis=xaxis,
-                      yaxis=dict(title="test accuracy", tickformat=".0%", range=y_range(ys)),
+                      yaxis=dict(title="test accuracy", tickformat=".1%" if yr[1] - yr[0] < 0.05 else ".0%", range=yr),
                       legend=dict(orientation="h", y=-0.22), uirevision=f"sweep-{title_x}",
                       clickmode="event+select")
     return fig

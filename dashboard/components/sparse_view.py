@@ -459,7 +459,8 @@ def _open_point(event, rows: list[dict], store: RunStore | None, key: str) -> No
     """What a clicked point opens: its run (one run, e.g. one seed), else the rows behind the point."""
     points = _clicked(event)
     if not points:
-        st.caption("Click a point to open its run.")
+        st.caption("Click a point to open its run." if any(r.get("run_id") is not None for r in rows)
+                   else "Click a point for the runs behind it (the points of this sweep ran inside it, not as runs of their own).")
         return
     custom = points[0].get("customdata") or []
     if len(custom) < 3:

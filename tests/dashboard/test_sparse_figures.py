@@ -135,3 +135,16 @@ def test_no_explainer_table_has_an_empty_header():
             if re.fullmatch(r"\|?(\s*:?-+:?\s*\|)+\s*:?-*:?\s*", line.strip()) and not re.sub(r"[|\s]", "", lines[i - 1]):
                 empty.append(f"{md.name}:{i}")
     assert not empty, empty
+
+
+def test_accuracy_vs_sparsity_keeps_readable_axes_with_one_point_or_none():
+    from dashboard.components import sparse_figures as sf
+
+    one = [{"method": "magnitude", "sparsity": 0.9, "requested": 0.9, "test_accuracy": 0.961, "seed": 0,
+            "axis": "weight sparsity"}]
+    fig = sf.accuracy_sparsity(one)
+    lo, hi = fig.layout.xaxis.range
+    assert hi - lo >= 0.1 and lo < 0.9 < hi  # not a zero-width axis around the one point
+    assert fig.layout.yaxis.tickformat == ".1%"  # a 2-point-wide y axis: 96.1 %, 96.5 %, not "96%" five times
+    lo, hi = sf.accuracy_sparsity([]).layout.xaxis.range
+    assert lo < 0.5 and hi > 0.99
