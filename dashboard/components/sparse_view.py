@@ -569,20 +569,21 @@ def draw_sensitivity(store: RunStore, run: Run) -> None:
     cfg, res = run.config, run.result or {}
     df = store.metrics(run.id)
     snap = store.latest_snapshot(run.id, "sensitivity")
+    head, body = st.container(), st.container()  # fixed slots: the charts keep their place from step 1 to 2
     if snap is None:
         if df.empty:
             if run.active:
-                st.info("Training the dense model; its curves appear after the first epoch.")
+                head.info("Training the dense model; its curves appear after the first epoch.")
             return
-        st.caption("Step 1 of 2: training the dense model. The layer × sparsity grid starts when it is done.")
-        a, b = st.columns(2)
+        head.caption("Step 1 of 2: training the dense model. The layer × sparsity grid starts when it is done.")
+        a, b = body.columns(2)
         a.plotly_chart(sf.curves(df, ["train/loss"], title="Dense training loss"), key=f"{key}-loss")
         b.plotly_chart(sf.curves(df, ["train/accuracy", "val/accuracy"], title="Dense accuracy", y_range=(0, 1.02)),
                        key=f"{key}-acc")
         return
     grid = snap[1]
     for f in res.get("failed", []):  # a layer whose Ray task failed: its row stays empty, the others are drawn
-        st.error(f"Layer {plain(f['layer'])} failed: {plain(f['error'])}")
+        head.error(f"Layer {plain(f['layer'])} failed: {plain(f['error'])}")
     layers = res.get("layers") or layer_names(cfg)
     if len(layers) != grid.shape[0]:
         layers = [f"layer {i}" for i in range(grid.shape[0])]
@@ -590,8 +591,8 @@ def draw_sensitivity(store: RunStore, run: Run) -> None:
     dense_rows = df[df["name"] == "val/accuracy_dense"] if not df.empty else df
     dense = res.get("dense_accuracy", float(dense_rows["value"].iloc[-1]) if len(dense_rows) else None)
     if dense is not None:
-        st.metric("Dense validation accuracy", f"{dense:.2%}", help="The model before any layer is pruned.")
-    left, right = st.columns([3, 2])
+        head.metric("Dense validation accuracy", f"{dense:.2%}", help="The model before any layer is pruned.")
+    left, right = body.columns([3, 2])
     left.plotly_chart(sf.sensitivity_heatmap(grid, layers, sparsities, dense=dense), key=f"{key}-heat")
     right.plotly_chart(sf.sensitivity_lines(grid, layers, sparsities, dense=dense), key=f"{key}-lines")
     if res and not run.active:

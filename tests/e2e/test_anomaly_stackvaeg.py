@@ -24,7 +24,9 @@ def test_synthetic_run_shows_the_graph_forming_then_every_result(page, app_url, 
     page.get_by_text("AUROC of |Ã| against it").wait_for(timeout=240_000)
     wait_idle(page)
     assert page.get_by_text("Unexpected error").count() == 0
-    assert page.locator(".js-plotly-plot").count() >= 2  # learned graph + ordered heatmap
+    # learned graph + ordered heatmap (the page's last rerun, when the run ends, may be re-mounting them)
+    page.locator(".js-plotly-plot").nth(1).wait_for(timeout=30_000)
+    assert page.locator(".js-plotly-plot").count() >= 2
     shot(page, "anomaly-stackvaeg-graph")
     page.get_by_role("tab", name="Training").click()
     page.get_by_text("Loss per epoch").first.wait_for()
