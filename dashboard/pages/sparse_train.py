@@ -2,7 +2,7 @@
 import streamlit as st
 
 from dashboard import jobs
-from dashboard.components.common import explain, guard
+from dashboard.components.common import explain, guard, plain
 from dashboard.components.live import live
 from dashboard.components.sparse_form import make_config, method_card, train_form
 from dashboard.components.urlstate import Controls
@@ -32,7 +32,7 @@ with plan_col, guard("showing what the run will prune"):
         layers = plan(make_config(SparseConfig, values))
     except SparsityLabError as err:
         layers = None
-        st.warning(f"These settings cannot run: {err}", icon=":material/warning:")
+        st.warning(f"These settings cannot run: {plain(err)}", icon=":material/warning:")  # may quote a path
     if layers is not None:
         from dashboard.components.sparse_figures import plan_bars
 

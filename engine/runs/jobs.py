@@ -97,6 +97,7 @@ def mark_dead_owners(store: RunStore, exclude: set[int] | frozenset[int] = froze
 class _Job:
     process: Any
     cancel_at: float | None = None
+    warm: bool = False  # taken by a warm worker (reports within ~0.05 s), not a cold spawn
 
 
 @dataclass
@@ -208,16 +209,18 @@ class JobRunner:
 
         A warm worker reports within ~0.05 s of the submit (``bench/click_to_picture.py``), so the page
         that started the run can draw its first picture in the same rerun instead of one poll later.
-        A queued run (no free worker) returns at once.
+        A queued run (no free worker) and a cold spawn (seconds of imports first) return at once.
         """
+        with self._lock:
+            job = self._jobs.get(run_id)
+        if job is None or not job.warm:
+            return False
         deadline = time.monotonic() + timeout
         while True:
-            run = self.store.find_run(run_id)
-            if run is None or run.status != "running":
-                return False
-            if self.store.has_reports(run_id):
+            if self.store.has_reports(run_id):  # (a short run may already have finished)
                 return True
-            if time.monotonic() >= deadline:
+            run = self.store.find_run(run_id)
+            if run is None or run.status != "running" or time.monotonic() >= deadline:
                 return False
             time.sleep(0.02)
 
@@ -409,11 +412,12 @@ class JobRunner:
                 except (OSError, ValueError):  # it died just now: try the next one
                     w.process.terminate()
                 w.conn.close()
+            warm = proc is not None
             if proc is None:  # no warm worker: a cold spawn, as without the pool
                 proc = self._spawn(worker_main, (str(self.store.path), run.id, self.max_workers),
                                    f"sparsity-lab-run-{run.id}")
             self.store.set_pid(run.id, proc.pid)
-            self._jobs[run.id] = _Job(proc)
+            self._jobs[run.id] = _Job(proc, warm=warm)
             free -= 1
             if self.warm:
                 self._fill_pool()  # a fresh warm worker in place of the one just taken

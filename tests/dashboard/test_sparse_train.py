@@ -210,3 +210,12 @@ def test_impossible_settings_are_named_before_the_click(queue_only):
     assert not at.exception
     assert any("whole numbers" in w.value for w in at.warning), [w.value for w in at.warning]
     assert not at.get("plotly_chart")
+
+
+def test_the_pre_click_warning_prints_a_typed_path_as_plain_text(queue_only):
+    at = _page().run()
+    at.selectbox(key="st-dataset").set_value("mnist").run()
+    at.text_input(key="st-path").set_value("/no/**such**_dir").run()
+    assert not at.exception
+    (w,) = [w for w in at.warning if "cannot run" in w.value]
+    assert r"\*\*such\*\*" in w.value  # escaped: shown as typed, not as bold Markdown

@@ -320,21 +320,26 @@ def test_queueing_a_run_imports_no_torch_in_the_calling_process(tmp_db):
     assert out.stdout.split() == ["False", "queued"], out.stderr[-2000:]
 
 
-def test_await_first_report_returns_at_once_for_a_queued_run_and_sees_a_report(tmp_path):
+def test_await_first_report_waits_only_for_a_warm_worker(tmp_path):
     import time as _time
 
     from engine.runs.jobs import JobRunner
     from engine.runs.toy import ToyConfig
 
-    runner = JobRunner(tmp_path / "runs.db", background=False, warm=0)
-    runner._start_queued = lambda: None  # nothing starts: the run stays queued
+    queued = JobRunner(tmp_path / "q.db", background=False, warm=0)
+    queued._start_queued = lambda: None  # nothing starts: the run stays queued
+    cold = JobRunner(tmp_path / "c.db", background=False, warm=0)
+    warm = JobRunner(tmp_path / "w.db", background=False, warm=1, preload=())
     try:
-        rid = runner.submit("toy", ToyConfig())
-        t0 = _time.monotonic()
-        assert runner.await_first_report(rid, timeout=2.0) is False
-        assert _time.monotonic() - t0 < 0.5
-        runner.store.mark_running(rid, 0)
-        runner.store.add_metrics(rid, [(1, "loss", 0.5)])
-        assert runner.await_first_report(rid, timeout=2.0) is True
+        for runner in (queued, cold):  # queued, or a cold spawn still importing: no wait
+            rid = runner.submit("toy", ToyConfig())
+            t0 = _time.monotonic()
+            assert runner.await_first_report(rid, timeout=2.0) is False
+            assert _time.monotonic() - t0 < 0.3
+        assert warm.wait_warm(60)
+        rid = warm.submit("toy", ToyConfig())
+        assert warm.await_first_report(rid, timeout=10.0) is True
+        assert warm.store.has_reports(rid)
     finally:
-        runner.shutdown()
+        for runner in (queued, cold, warm):
+            runner.shutdown()
