@@ -90,7 +90,7 @@ def count_parameters(n_channels: int, *, window: int = 100, hidden: int = 200, l
 
 
 VARIANTS = ("released", "graph")
-KERNELS = ("fast", "reference")  # training arithmetic: same math, see StackVAEGModule.losses_fast
+KERNELS = ("fast", "reference")  # training arithmetic: same math, see engine.anomaly.kernels
 GRAPH_VARIANT_INIT_STD = 0.1  # the graph-faithful variant's node-embedding start
 
 
@@ -161,13 +161,22 @@ class StackVAEGModule(nn.Module):
         d = self.decoder(z)
         return self.x_mean(d), self.x_logvar(d)  # (B, n, w) each
 
-    def losses(self, x: torch.Tensor, gen: torch.Generator) -> dict[str, torch.Tensor]:
-        """Reconstruction, KL and graph loss of one batch (each a per-window sum, batch mean)."""
+    def losses(self, x: torch.Tensor, gens: torch.Generator | list[torch.Generator]) -> dict[str, torch.Tensor]:
+        """Reconstruction, KL and graph loss of one batch (each a per-window sum, batch mean), by
+        autograd. The random draws come chunk by chunk (:func:`engine.anomaly.kernels.chunk_noise`,
+        chunk c from ``gens[c]``; one generator serves all chunks), exactly as the fast kernels
+        draw them."""
+        bsz, n, w = x.shape
+        lat = self.z_mean.out_features
+        gens = [gens] * K.N_CHUNKS if isinstance(gens, torch.Generator) else gens
+        draws = [K.chunk_noise(g, (b - a) * n, lat, w) for (a, b), g in zip(K.chunk_bounds(bsz), gens)]
+        eps_z = torch.cat([ez.view(lat, -1, n).permute(1, 2, 0) for ez, _ in draws])  # (B, n, latent)
+        eps = torch.cat([e.view(w, -1, n).permute(1, 2, 0) for _, e in draws])  # (B, n, w)
         adj = self.adjacency()
         mu, logvar = self.encode(x, adj)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=gen)
+        z = mu + torch.exp(0.5 * logvar) * eps_z
         x_mu, x_logvar = self.decode(z)
-        x_hat = x_mu + torch.exp(0.5 * x_logvar) * torch.randn(x_mu.shape, generator=gen)
+        x_hat = x_mu + torch.exp(0.5 * x_logvar) * eps
         recon = (x_hat - x).pow(2).sum(dim=(1, 2)).mean()
         kl = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).sum(dim=(1, 2)).mean()
         if self.variant == "graph":  # this project's change: no channel explains itself
@@ -175,44 +184,6 @@ class StackVAEGModule(nn.Module):
             graph = (x - torch.matmul(loo, x)).pow(2).sum(dim=(1, 2)).mean()  # ||X - A_o X||^2
         else:
             graph = (x - torch.matmul(adj, x)).pow(2).sum(dim=(1, 2)).mean()  # ||X - A~X||^2
-        return {"recon": recon, "kl": kl, "graph": graph}
-
-    def losses_fast(self, xt: torch.Tensor, gen: torch.Generator) -> dict[str, torch.Tensor]:
-        """Same three terms as :meth:`losses`, same random draws in the same order, computed with
-        :mod:`engine.anomaly.kernels`. ``xt`` is the batch time-major, (w, B, n): ``xt[:, b]`` is
-        window b as it sits in the series. Every activation is kept feature-major, (features,
-        B*n) with one column per (window, channel), so the shared VAE is float32 oneDNN products
-        without transposed copies; the two mean / log-variance heads of z and of x are each one
-        product of the stacked weights; the reconstruction term and its gradient are one fused
-        pass; the graph loss comes from the channel Gram matrix. The results equal
-        :meth:`losses` to float32 rounding (tests/engine/anomaly/test_kernels.py)."""
-        w, bsz, n = xt.shape
-        m = bsz * n
-        s = self.similarity()  # computed once, used by both graphs
-        adj = graph_from_similarity(s, self.alpha, self.k)
-        cols = xt.reshape(w, m)  # (w, B*n): column b*n + i is channel i of window b
-        e0, e1, e2 = self.encoder[0], self.encoder[2], self.encoder[4]
-        h = K.linear(cols, e0.weight, e0.bias, relu=True)
-        h = K.linear(h, e1.weight, e1.bias, relu=True)
-        h = K.linear(h, e2.weight, e2.bias)  # H^T: (latent, B*n)
-        lat = h.shape[0]
-        mixed = torch.matmul(h.view(lat * bsz, n), adj.t()).view(lat, m)  # (A~ H)^T, per window
-        h = (1.0 - self.gamma) * h + self.gamma * mixed  # H'^T
-        zz = K.linear(h, torch.cat([self.z_mean.weight, self.z_logvar.weight]),
-                      torch.cat([self.z_mean.bias, self.z_logvar.bias]))  # [mu ; logvar]: (2 latent, B*n)
-        mu, logvar = zz[:lat], zz[lat:]
-        eps_z = torch.randn((bsz, n, lat), generator=gen).permute(2, 0, 1).reshape(lat, m)
-        z = mu + torch.exp(0.5 * logvar) * eps_z
-        d0, d1 = self.decoder[0], self.decoder[2]
-        d = K.linear(z, d0.weight, d0.bias, relu=True)
-        d = K.linear(d, d1.weight, d1.bias, relu=True)
-        out = K.linear(d, torch.cat([self.x_mean.weight, self.x_logvar.weight]),
-                       torch.cat([self.x_mean.bias, self.x_logvar.bias]))  # [x_mu ; x_logvar]: (2w, B*n)
-        eps = torch.randn((bsz, n, w), generator=gen).permute(2, 0, 1).reshape(w, m)
-        recon = K.gaussian_recon_loss(out, cols, eps, bsz)
-        kl = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).sum() / bsz
-        graph_a = leave_one_out_graph(s, self.alpha, self.k) if self.variant == "graph" else adj
-        graph = K.graph_loss_gram(graph_a, xt.reshape(w * bsz, n), bsz)
         return {"recon": recon, "kl": kl, "graph": graph}
 
     @torch.no_grad()
@@ -327,7 +298,6 @@ class StackVAEG(BaseEstimator):
         self._validate_params()
         X = self._check_X(X, fitted=False)
         n = X.shape[1]
-        gen = torch.Generator().manual_seed(int(self.seed))
         rng = np.random.default_rng(int(self.seed))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(self.seed))
@@ -340,63 +310,80 @@ class StackVAEG(BaseEstimator):
         self.stopped_early_ = False
 
         fast = self.kernels == "fast"
+        gens = K.chunk_generators(int(self.seed))  # one random stream per chunk of a batch, both kernels
         windows = torch.from_numpy(X).unfold(0, self.window, 1)  # (T-w+1, n, w), a view
-        if fast:  # the same windows time-major, (w, T-w+1, n): a batch xt[:, idx] is B contiguous blocks
-            by_time = torch.from_numpy(np.ascontiguousarray(X)).as_strided((self.window, windows.shape[0], n), (n, n, 1))
         starts = np.arange(0, windows.shape[0], self.train_stride)
         n_batches = max(1, len(starts) // self.batch_size)  # last partial batch dropped, as released
         total = self.epochs * n_batches
-        # fused Adam: the same update in one kernel over all parameters (reference: a loop per tensor)
-        opt = torch.optim.Adam(module.parameters(), lr=self.lr, weight_decay=self.weight_decay,
-                               **({"fused": True} if fast else {}))
+        trainer = None
+        if fast:  # the windows time-major, (w, T-w+1, n): a batch by_time[:, idx] is B contiguous blocks
+            by_time = torch.from_numpy(np.ascontiguousarray(X)).as_strided((self.window, windows.shape[0], n), (n, n, 1))
+            trainer = K.FastTrainer(module, by_time, seed=int(self.seed), lr=self.lr, weight_decay=self.weight_decay,
+                                    clip_norm=self.clip_norm, graph_weight=self.graph_weight,
+                                    batch=self.batch_size, threads=torch.get_num_threads())
+            opt = trainer.opt
+        else:
+            opt = torch.optim.Adam(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=self.lr_step, gamma=self.lr_decay)
         step, seconds, seen = 0, 0.0, 0
         if reporter is not None:
             reporter.snapshot("adjacency", self._adjacency_np(), 0)  # the graph before training
         module.train()
-        for epoch in range(1, self.epochs + 1):
-            t0 = time.perf_counter()
-            order = rng.permutation(starts)
-            sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "graph": 0.0}
-            done = 0
-            for b in range(n_batches):
-                idx = torch.from_numpy(order[b * self.batch_size:(b + 1) * self.batch_size])
-                if fast:
-                    parts = module.losses_fast(by_time[:, idx], gen)  # by_time[:, idx]: (w, B, n)
-                else:
-                    parts = module.losses(windows[idx], gen)  # windows[idx]: (B, n, w)
-                loss = parts["recon"] + parts["kl"] + self.graph_weight * parts["graph"]
-                if not torch.isfinite(loss):
-                    raise RunDiverged(f"Training diverged at epoch {epoch}, batch {b + 1} (loss = "
-                                      f"{loss.item()}); try a smaller learning rate.")
-                opt.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(module.parameters(), self.clip_norm, foreach=fast)
-                opt.step()
-                step += 1
-                done += 1
-                seen += len(idx)
-                sums["loss"] += loss.item()
-                for key, v in parts.items():
-                    sums[key] += v.item()
+        try:
+            for epoch in range(1, self.epochs + 1):
+                t0 = time.perf_counter()
+                order = rng.permutation(starts)
+                batches = [torch.from_numpy(order[b * self.batch_size:(b + 1) * self.batch_size])
+                           for b in range(n_batches)]
+                sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "graph": 0.0}
+                done = 0
+                ready = trainer.prepare(batches[0]) if trainer is not None else None
+
+                def check(loss: float) -> None:
+                    if not math.isfinite(loss):
+                        raise RunDiverged(f"Training diverged at epoch {epoch}, batch {done + 1} (loss = "
+                                          f"{loss}); try a smaller learning rate.")
+
+                for b, idx in enumerate(batches):
+                    if trainer is not None:
+                        res, ready = trainer.step(ready, batches[b + 1] if b + 1 < n_batches else None, check)
+                        parts = {"recon": res.recon, "kl": res.kl, "graph": res.graph}
+                    else:
+                        terms = module.losses(windows[idx], gens)  # windows[idx]: (B, n, w)
+                        loss_t = terms["recon"] + terms["kl"] + self.graph_weight * terms["graph"]
+                        check(loss_t.item())
+                        opt.zero_grad()
+                        loss_t.backward()
+                        nn.utils.clip_grad_norm_(module.parameters(), self.clip_norm)
+                        opt.step()
+                        parts = {k: v.item() for k, v in terms.items()}
+                    step += 1
+                    done += 1
+                    seen += len(idx)
+                    sums["loss"] += parts["recon"] + parts["kl"] + self.graph_weight * parts["graph"]
+                    for key, v in parts.items():
+                        sums[key] += v
+                    if reporter is not None:
+                        reporter.progress(step, total)
+                        if step % self.snapshot_every == 0 and b < n_batches - 1:  # epoch end snapshots below
+                            reporter.snapshot("adjacency", self._adjacency_np(), step)
+                        if reporter.should_stop():
+                            self.stopped_early_ = True
+                            break
+                seconds += time.perf_counter() - t0
+                sched.step()
+                row = {"epoch": epoch, **{k: v / max(done, 1) for k, v in sums.items()},
+                       "lr": opt.param_groups[0]["lr"], "batches": done}
+                self.history_.append(row)
                 if reporter is not None:
-                    reporter.progress(step, total)
-                    if step % self.snapshot_every == 0 and b < n_batches - 1:  # epoch end snapshots below
-                        reporter.snapshot("adjacency", self._adjacency_np(), step)
-                    if reporter.should_stop():
-                        self.stopped_early_ = True
-                        break
-            seconds += time.perf_counter() - t0
-            sched.step()
-            row = {"epoch": epoch, **{k: v / max(done, 1) for k, v in sums.items()},
-                   "lr": opt.param_groups[0]["lr"], "batches": done}
-            self.history_.append(row)
-            if reporter is not None:
-                reporter.snapshot("adjacency", self._adjacency_np(), step)  # the graph after this epoch
-                for key in ("loss", "recon", "kl", "graph"):
-                    reporter.metric(f"train/{key}", row[key], epoch)
-            if self.stopped_early_:
-                break
+                    reporter.snapshot("adjacency", self._adjacency_np(), step)  # the graph after this epoch
+                    for key in ("loss", "recon", "kl", "graph"):
+                        reporter.metric(f"train/{key}", row[key], epoch)
+                if self.stopped_early_:
+                    break
+        finally:
+            if trainer is not None:
+                trainer.close()  # the thread stops; the parameters get their own storage back
         module.eval()
         self.adjacency_ = self._adjacency_np()
         self.n_epochs_done_ = len(self.history_)
