@@ -52,6 +52,12 @@ def onednn_available() -> bool:
 _ONEDNN = onednn_available()
 _LP = torch.ops.mkldnn._linear_pointwise.default if _ONEDNN else None
 _RELU_BACK = torch.ops.aten.threshold_backward.default  # pass g where the ReLU's output y > 0
+_RELU_BACK_INTO = torch.ops.aten.threshold_backward.grad_input
+
+
+def _relu_back(g: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """ReLU's backward in place: g where the ReLU's output y > 0, else 0 (g is a fresh product)."""
+    return _RELU_BACK_INTO(g, y, 0.0, grad_input=g)
 
 
 def keep_freed_memory() -> bool:
@@ -183,14 +189,14 @@ def vae_chunk(p: VAEWeights, late: torch.Tensor | Future, x: torch.Tensor, gamma
     recon = torch.dot(r.view(-1), r.view(-1)) / batch
     ev = std * std  # exp(logvar)
     kl = 0.5 * (ev.sum() - lv.sum() + torch.dot(mu.reshape(-1), mu.reshape(-1)) - lv.numel()) / batch
-    # backward
-    go = torch.empty_like(out)
+    # backward (the gradient w.r.t. [x_mu ; x_logvar] takes out's place: out is not needed again)
+    go = out
+    e.mul_(r).mul_(1.0 / batch)  # d/d x_logvar = 2 r sigma eps / 2 / B
     torch.mul(r, 2.0 / batch, out=go[:w])  # d/d x_mu = 2 r / B
-    torch.mul(r, e, out=go[w:]).mul_(1.0 / batch)  # d/d x_logvar = 2 r sigma eps / 2 / B
     gwx, gbx = gat(go, d2), go.sum(1)
-    g = _RELU_BACK(wa(p.wx.t(), go), d2, 0.0)
+    g = _relu_back(wa(p.wx.t(), go), d2)
     gwd2, gbd2 = gat(g, d1), g.sum(1)
-    g = _RELU_BACK(wa(p.wd2.t(), g), d1, 0.0)
+    g = _relu_back(wa(p.wd2.t(), g), d1)
     gwd1, gbd1 = gat(g, z), g.sum(1)
     gz = wa(p.wd1.t(), g)  # (latent, M)
     gzz = torch.empty_like(zz)
@@ -202,9 +208,9 @@ def vae_chunk(p: VAEWeights, late: torch.Tensor | Future, x: torch.Tensor, gamma
     g_adj = torch.mm(ghp.t(), h3v).mul_(gamma)
     gh3 = torch.mm(ghp, adj).mul_(gamma).add_(ghp, alpha=1.0 - gamma).view(lat, m)
     gw3, gb3 = gat(gh3, h2), gh3.sum(1)
-    g = _RELU_BACK(wa(p.w3.t(), gh3), h2, 0.0)
+    g = _relu_back(wa(p.w3.t(), gh3), h2)
     gw2, gb2 = gat(g, h1), g.sum(1)
-    g = _RELU_BACK(wa(p.w2.t(), g), h1, 0.0)
+    g = _relu_back(wa(p.w2.t(), g), h1)
     gw1, gb1 = gat(g, x), g.sum(1)
     grads = [gw1, gb1, gw2, gb2, gw3, gb3, gwz, gbz, gwd1, gbd1, gwd2, gbd2, gwx, gbx]
     return ChunkResult(float(recon), float(kl), torch.cat([g.view(-1) for g in grads]), g_adj)

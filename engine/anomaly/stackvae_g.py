@@ -214,13 +214,14 @@ class StackVAEG(BaseEstimator):
     ``"released"`` (the authors' model) or ``"graph"`` (this project's graph-faithful variant:
     leave-one-out graph loss and, with ``node_init_std`` at 1, a N(0, 0.1^2) start; see the module
     docstring). ``kernels`` chooses how training is computed, not what: ``"fast"`` (default)
-    runs :meth:`StackVAEGModule.losses_fast` (float32 oneDNN products on feature-major activations,
-    fused reconstruction loss, Gram-matrix graph loss, fused Adam and clipping; on this project's
-    2-core AMD machine, SMD, measured 1.6x the plain path's windows/s at 1 thread and 1.6-2.0x at 2,
-    under load 3-3.7: bench/stackvaeg_smd.py --speed),
-    ``"reference"`` the plain autograd :meth:`StackVAEGModule.losses`. Both give the same losses and
-    gradients to float32 rounding; over many steps the rounding lets two runs drift apart as two
-    seeds would not (tests/engine/anomaly/test_kernels.py). ``fit(X, reporter=...)`` streams losses
+    trains with :class:`engine.anomaly.kernels.FastTrainer` (hand-written float32 gradients on
+    oneDNN, each batch in two fixed chunks that run on two threads when torch has two, one fused
+    Adam over a flat parameter vector; bench/stackvaeg_smd.py --speed), ``"reference"`` with plain
+    autograd on :meth:`StackVAEGModule.losses` and ``torch.optim.Adam``. Both draw the same random
+    numbers (one stream per chunk of a batch) and give the same losses, gradients and update to
+    float32 rounding; over many steps the rounding lets two runs drift apart as two seeds would not
+    (tests/engine/anomaly/test_kernels.py). The fast path gives identical numbers at 1 and 2
+    threads. ``fit(X, reporter=...)`` streams losses
     and adjacency snapshots.
     """
 

@@ -7,7 +7,11 @@ their kernels are too small to gain from a second thread, and on a busy 2-core m
 threads were measured 20–30× slower than one (a StackVAE-G test fit took 78.8 s with 2 threads
 and 3.6 s with 1). So each kind is capped at one thread by ``KIND_CAP``; parallelism comes from
 running several runs at once. ``SPARSITY_LAB_THREADS`` overrides the cap (still bounded by the
-cores a worker may use).
+cores a worker may use). StackVAE-G's fast kernels are the exception that uses a second thread
+well: they split each batch between two threads that each run single-threaded products, measured
+1.8x the one-thread speed on an idle machine (bench/stackvaeg_smd.py --speed --threads 2); its cap
+stays 1 all the same, so that in the app one core stays with the server and runs side by side do
+not share cores.
 
 The worker applies the policy before it imports torch (environment variables) and again when it
 knows its run's kind (``torch.set_num_threads``); the test suite's root fixture applies
