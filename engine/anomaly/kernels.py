@@ -6,8 +6,9 @@ window 100), nearly all of it in the shared per-channel VAE (``w -> 200 -> 200 -
 ``20 -> 200 -> 200 -> 2w``) applied to 64 x 38 = 2,432 rows. PyTorch sends float32 products to
 MKL, whose code path on this CPU ran at about 105 GFLOP/s a core; oneDNN (inside PyTorch too) ran
 the same products at 210-240 GFLOP/s, near the core's peak. The autograd graph around them cost
-as much again in small passes, and a second intra-op thread made each product *slower* on this
-machine (3,250 windows/s at 2 threads against 3,930 at 1). This module therefore
+as much again in small passes, and splitting each product between two intra-op threads made
+training *slower* on this machine (3,250 windows/s at 2 threads against 3,930 at 1, with this
+module's previous autograd-based kernels). This module therefore
 
 * computes the VAE's forward and backward by hand (:func:`vae_chunk`) on *feature-major*
   activations (features x rows), so that every product is one oneDNN float32 call on contiguous
@@ -17,13 +18,22 @@ machine (3,250 windows/s at 2 threads against 3,930 at 1). This module therefore
   the two chunks run side by side, one on each core, each product single-threaded (data parallel
   inside the batch); with one thread they run one after the other. The chunks, their random draws
   and the order of the sums do not depend on the thread count, so a fit gives *the same numbers at
-  1 and 2 threads* (tests/engine/anomaly/test_kernels.py);
+  1 and 2 threads* (tests/engine/anomaly/test_kernels.py). The thread count is the one
+  ``engine/runs/threads.py`` gave torch: the trainer splits it between its two threads and gives
+  it back when it closes;
 * computes the small graph part (node embeddings -> top-k graph, the graph loss from the channel
   Gram matrix, :func:`graph_forward` / :func:`graph_backward`) by hand too;
 * keeps all parameters in one flat vector (:class:`FastTrainer`), so gradient clipping and Adam
   are one fused call each instead of a loop over 19 tensors;
-* prepares the next batch (gather, random draws, Gram matrix) on the second thread while the first
-  one updates the parameters.
+* prepares the next batch (gather, Gram matrix, the second chunk's noise) on the second thread
+  while the first one updates the parameters, and starts the next batch's second chunk as soon as
+  the update is done (it needs A~ only after its encoder);
+* asks glibc to keep freed memory (:func:`keep_freed_memory`): otherwise a step could spend a
+  third of its time in page faults.
+
+Measured with bench/stackvaeg_smd.py --speed on SMD machines 1-2, 1-3, 1-4 at low load: about
+7,800-8,400 training windows/s at 2 threads and 4,200 at 1, against 2,300-2,500 for the autograd
+path at 2 threads.
 
 The loss, its gradients and the update equal the autograd reference (``kernels="reference"``) to
 float32 rounding: only the order of the sums differs. Where oneDNN is not available (a PyTorch
@@ -337,7 +347,7 @@ class FastTrainer:
         self.gens = chunk_generators(seed)
         mod = module
         heads = lambda a, b: torch.cat([a.detach().reshape(-1), b.detach().reshape(-1)])  # noqa: E731
-        parts = [  # (name, flat values): the stacked heads lie next to each other, so W_z, W_x are views
+        parts = [  # the flat vector's pieces in order; each pair of heads side by side, so W_z, W_x are views
             (mod.encoder[0].weight,), (mod.encoder[0].bias,), (mod.encoder[2].weight,), (mod.encoder[2].bias,),
             (mod.encoder[4].weight,), (mod.encoder[4].bias,), (mod.z_mean.weight, mod.z_logvar.weight),
             (mod.z_mean.bias, mod.z_logvar.bias), (mod.decoder[0].weight,), (mod.decoder[0].bias,),
