@@ -38,7 +38,7 @@ def _run_headings(page) -> set[int]:
 
 
 def test_two_sessions_each_see_only_their_own_run(browser, app_url, app_db, shot):
-    ctx_a, a, run_a = _start(browser, app_url, "400")
+    ctx_a, a, run_a = _start(browser, app_url, "1000")  # the most the form takes: still running when the test cancels it
     assert "sid=" in a.url
     ctx_b = browser.new_context(viewport={"width": 1440, "height": 900})
     try:
@@ -50,7 +50,7 @@ def test_two_sessions_each_see_only_their_own_run(browser, app_url, app_db, shot
         time.sleep(1.0)
         assert _run_headings(b) == set(), "a fresh session shows another session's run"
         ctx_b.close()
-        ctx_b, b, run_b = _start(browser, app_url, "300")
+        ctx_b, b, run_b = _start(browser, app_url, "1000")
         assert run_b != run_a
         time.sleep(1.5)  # a few polls of both pages
         assert _run_headings(a) == {run_a} and _run_headings(b) == {run_b}
