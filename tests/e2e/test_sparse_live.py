@@ -24,9 +24,11 @@ def step_text(page) -> str:
     return page.get_by_text("step ", exact=False).filter(has_text=" / ").first.inner_text()
 
 
-def first_mask_png(page) -> str:
-    """The PNG (data URI) of the first mask heatmap: px.imshow(binary_string=True) draws an <image>."""
-    return page.locator(".js-plotly-plot image").first.get_attribute("href")
+def first_mask_png(page) -> str | None:
+    """The PNG (data URI) of the first mask heatmap: px.imshow(binary_string=True) draws an <image>.
+    While Plotly redraws a heatmap its <image> has no href for a moment: take the first one that has."""
+    return page.evaluate("() => { for (const e of document.querySelectorAll('.js-plotly-plot image')) {"
+                         " const h = e.getAttribute('href'); if (h) return h; } return null; }")
 
 
 def test_rigl_run_draws_live_changing_masks_then_cancels_and_is_listed(page, app_url, shot):
@@ -45,6 +47,11 @@ def test_rigl_run_draws_live_changing_masks_then_cancels_and_is_listed(page, app
     page.locator(".js-plotly-plot image").first.wait_for(timeout=90_000)  # the first mask heatmap is drawn
     page.get_by_text("Training loss").first.wait_for(timeout=60_000)
     first_step, first_png = step_text(page), first_mask_png(page)
+    deadline = time.monotonic() + 10
+    while first_png is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        first_png = first_mask_png(page)
+    assert first_png is not None, "no mask heatmap image"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and (step_text(page) == first_step or first_mask_png(page) == first_png):
         time.sleep(0.5)
