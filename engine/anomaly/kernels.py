@@ -227,6 +227,15 @@ def vae_chunk(p: VAEWeights, late: torch.Tensor | Future, x: torch.Tensor, gamma
 
 
 # ----------------------------------------------------------------------------- the graph part
+def topk_mask(a0: torch.Tensor, k: int) -> torch.Tensor:
+    """1 at the k largest entries of each row of ``a0``, 0 elsewhere (a constant: no gradient).
+
+    >>> topk_mask(torch.tensor([[3.0, 1.0, 2.0]]), 2).tolist()
+    [[1.0, 0.0, 1.0]]
+    """
+    return torch.zeros_like(a0).scatter_(1, a0.topk(min(k, a0.shape[1]), dim=1).indices, 1.0)
+
+
 class GraphCache(NamedTuple):
     adj: torch.Tensor  # A~: top-k, self-looped, row-normalised (n, n)
     loss_graph: torch.Tensor  # the graph in the graph loss: A~, or the leave-one-out A_o
@@ -258,7 +267,7 @@ def graph_forward(emb: torch.Tensor, lin_w: torch.Tensor, lin_b: torch.Tensor, a
     m = torch.tanh(torch.addmm(lin_b, emb, lin_w.t()).mul_(alpha))  # (n, d)
     t = torch.tanh(m @ m.t())
     a0 = torch.relu(t * alpha)
-    mask = torch.zeros_like(a0).scatter_(1, a0.topk(min(k, n), dim=1).indices, 1.0)
+    mask = topk_mask(a0, k)
     a1 = a0 * mask
     eye = torch.eye(n, dtype=a0.dtype)
     a = a1 + eye

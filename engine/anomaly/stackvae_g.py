@@ -96,8 +96,7 @@ GRAPH_VARIANT_INIT_STD = 0.1  # the graph-faithful variant's node-embedding star
 
 def _topk_relu(s: torch.Tensor, alpha: float, k: int) -> torch.Tensor:
     a0 = F.relu(alpha * torch.tanh(s))  # (n, n), symmetric, >= 0
-    keep = a0.topk(min(k, len(s)), dim=1).indices
-    return a0 * torch.zeros_like(a0).scatter_(1, keep, 1.0)
+    return a0 * K.topk_mask(a0, k)
 
 
 def graph_from_similarity(s: torch.Tensor, alpha: float, k: int) -> torch.Tensor:
